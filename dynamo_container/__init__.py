@@ -1,0 +1,1 @@
+"""dynamo-container: build-and-run tooling for NVIDIA Dynamo's container images."""

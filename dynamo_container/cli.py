@@ -1,0 +1,134 @@
+"""Invoke glue: task flags generated from the settings declaration, errors turned into one line.
+
+A task here only parses flags into a `Config`, calls the library and prints or executes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.parser.argument import Argument
+from invoke.tasks import Task
+
+from .config import load_config
+from .errors import DynamoError
+from .settings import Group, SettingSpec, in_groups
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A task flag that is not a setting (e.g. --json, --env-file)."""
+
+    name: str
+    help: str
+    kind: type = str
+    default: Any = None
+    short: str | None = None
+
+    def argument(self) -> Argument:
+        names = [self.name.replace("_", "-")] + ([self.short] if self.short else [])
+        return _argument(names, self.name, kind=self.kind, default=self.default, help=self.help)
+
+
+ENV_FILE = Extra("env_file", "Config env file, between .env.local and the environment in precedence.")
+JSON = Extra("json", "Print machine-readable JSON instead of text.", bool, False)
+
+
+def _argument(names: list[str], attr_name: str, **kw: Any) -> Argument:
+    """An invoke Argument; attr_name only when it differs from the flag (invoke aliases it otherwise)."""
+    return Argument(names=names, attr_name=attr_name if attr_name != names[0] else None, **kw)
+
+
+def _arguments(spec: SettingSpec) -> list[Argument]:
+    names = [spec.flag] + ([spec.short] if spec.short else [])
+    help_text = spec.help + (f" [env {spec.env_key}]")
+    if spec.kind in ("bool", "optbool"):
+        args = [_argument(names, spec.name, kind=bool, default=None, help=help_text)]
+        if spec.negative_flag:
+            args.append(
+                _argument(
+                    [spec.negative_flag],
+                    f"not__{spec.name}",
+                    kind=bool,
+                    default=None,
+                    help=f"Turn off: {spec.help[0].lower()}{spec.help[1:]}",
+                )
+            )
+        return args
+    if spec.kind == "list":
+        return [_argument(names, spec.name, kind=list, default=[], help=help_text)]
+    return [_argument(names, spec.name, kind=str, default=None, help=help_text)]
+
+
+class SettingsTask(Task[Any]):
+    """An invoke Task whose flags come from settings groups plus a few extras."""
+
+    def __init__(
+        self,
+        body: Callable[..., Any],
+        *,
+        name: str,
+        specs: Sequence[SettingSpec],
+        extras: Sequence[Extra] = (),
+    ) -> None:
+        super().__init__(body, name=name, positional=[])
+        self._specs = tuple(specs)
+        self._extras = tuple(extras)
+
+    def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
+        args: list[Argument] = [e.argument() for e in self._extras]
+        for spec in self._specs:
+            args += _arguments(spec)
+        return args
+
+
+def flags_given(specs: Iterable[SettingSpec], parsed: dict[str, Any]) -> dict[str, Any]:
+    """Setting values the user gave on the command line (None / [] mean 'not given')."""
+    given: dict[str, Any] = {}
+    for spec in specs:
+        value = parsed.get(spec.name)
+        off = parsed.get(f"not__{spec.name}")
+        if value and off:
+            raise DynamoError(f"--{spec.flag} and --{spec.negative_flag} contradict each other")
+        if off:
+            given[spec.name] = False
+        elif value is not None and value != []:
+            given[spec.name] = value
+    return given
+
+
+def settings_task(
+    root: Path,
+    name: str,
+    groups: Sequence[Group],
+    *,
+    exclude: Sequence[str] = (),
+    extras: Sequence[Extra] = (ENV_FILE,),
+    fixed: dict[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], SettingsTask]:
+    """Decorator: `body(c, cfg, **extras)` becomes a task with a flag per setting of `groups`."""
+    specs = [s for s in in_groups(*groups) if s.name not in exclude and s.cli]
+
+    def wrap(body: Callable[..., Any]) -> SettingsTask:
+        def run(c: Context, **parsed: Any) -> Any:
+            try:
+                given = flags_given(specs, parsed)
+                given.update(fixed or {})
+                cfg = load_config(root, env_file=parsed.get("env_file"), environ=os.environ, flags=given)
+                extra_values = {e.name: parsed.get(e.name, e.default) for e in extras if e is not ENV_FILE}
+                return body(c, cfg, **extra_values)
+            except DynamoError as exc:
+                raise Exit(f"error: {exc}", code=exc.exit_code) from None
+            except KeyboardInterrupt:
+                raise Exit("interrupted", code=130) from None
+
+        run.__doc__ = body.__doc__
+        return SettingsTask(run, name=name, specs=specs, extras=extras)
+
+    return wrap

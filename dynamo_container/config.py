@@ -1,0 +1,231 @@
+"""Layered configuration: defaults < .env < .env.local < --env-file < environment < flags.
+
+Env files are read with python-dotenv and never touch `os.environ`. Every value remembers where it
+came from. Keys with the `DYNAMO_` prefix must name a setting; other keys (tokens, AWS credentials)
+are allowed and only ever used as BuildKit secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import io
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .settings import PREFIX, SECRET_ENV_VARS, Settings, SettingSpec, by_env_key, by_name, specs
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_AUTO = {"", "auto"}
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings
+    sources: Mapping[str, str]
+    root: Path
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    env_files: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def s(self) -> Settings:
+        return self.settings
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "default")
+
+    def is_set(self, name: str) -> bool:
+        """True when a layer above the built-in defaults gave this setting."""
+        return self.source(name) != "default"
+
+    def path(self, rel: str) -> Path:
+        p = Path(rel).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    def with_overrides(self, **values: Any) -> Config:
+        """A copy with some settings replaced (as if given on the command line)."""
+        sources = dict(self.sources)
+        for name in values:
+            sources[name] = f"flag --{by_name()[name].flag}"
+        return dataclasses.replace(
+            self, settings=dataclasses.replace(self.settings, **values), sources=sources
+        )
+
+
+def nearest_key(key: str) -> str:
+    match = difflib.get_close_matches(key, list(by_env_key()), n=1, cutoff=0.5)
+    return match[0] if match else ""
+
+
+def _unknown_key_message(key: str, where: str) -> str:
+    near = nearest_key(key)
+    hint = f"; did you mean {near}?" if near else f"; `invoke config` lists every {PREFIX}* setting"
+    return f"{where}: unknown setting {key}{hint}"
+
+
+def parse_value(spec: SettingSpec, raw: Any, where: str) -> Any:
+    """Turn a raw value (env-file text or a flag value) into the setting's type, or say what is wrong."""
+    if spec.kind == "list":
+        if isinstance(raw, (list, tuple)):
+            return tuple(str(x) for x in raw)
+        try:
+            return tuple(shlex.split(str(raw)))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {spec.env_key} is not a valid list ({exc})") from None
+    if spec.kind in ("bool", "optbool"):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if spec.kind == "optbool" and text in _AUTO:
+            return None
+        allowed = "true, false or auto" if spec.kind == "optbool" else "true or false"
+        raise ConfigError(f"{where}: {spec.env_key} must be {allowed}, got {raw!r}")
+    if spec.kind == "int":
+        text = str(raw).strip()
+        if text in _AUTO:
+            return None
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"{where}: {spec.env_key} must be a positive whole number, got {raw!r}")
+        return int(text)
+    text = str(raw)
+    if spec.choices:
+        text = text.strip().lower()
+    return text
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    key: str
+    value: str
+    line: int
+
+
+def read_env_file(path: Path, label: str) -> list[EnvEntry]:
+    """Parse one env file; a malformed line is an error naming the file and line."""
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {label}: {exc.strerror}") from None
+    lines: dict[str, int] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
+        if binding.error:
+            first = binding.original.string.strip().splitlines()[0] if binding.original.string.strip() else ""
+            raise ConfigError(
+                f"{label}:{line}: cannot parse {first!r}",
+                "expected KEY=VALUE, a comment starting with #, or an empty line",
+            )
+        if binding.key is not None:
+            lines[binding.key] = line
+    values = dotenv_values(stream=io.StringIO(text), interpolate=True)
+    return [EnvEntry(k, v if v is not None else "", lines.get(k, 0)) for k, v in values.items()]
+
+
+def load_config(
+    root: Path,
+    *,
+    env_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> Config:
+    """Build the configuration from every layer. `flags` maps setting names to given flag values."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    cwd = cwd or Path.cwd()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    warnings: list[str] = []
+    loaded: list[str] = []
+
+    layers: list[tuple[Path, str]] = [(root / ".env", ".env"), (root / ".env.local", ".env.local")]
+    if env_file:
+        p = Path(env_file).expanduser()
+        p = p if p.is_absolute() else cwd / p
+        if not p.is_file():
+            raise ConfigError(f"env file not found: {env_file}", f"looked at {p}")
+        layers.append((p, env_file))
+    secret_names = set(SECRET_ENV_VARS.values())
+    for path, label in layers:
+        if not path.is_file():
+            continue
+        loaded.append(label)
+        for entry in read_env_file(path, label):
+            where = f"{label}:{entry.line}"
+            if entry.key.startswith(PREFIX):
+                spec = by_env_key().get(entry.key)
+                if spec is None:
+                    raise ConfigError(_unknown_key_message(entry.key, where))
+                values[spec.name] = parse_value(spec, entry.value, where)
+                sources[spec.name] = where
+            elif entry.key in secret_names:
+                secrets[entry.key] = entry.value
+
+    for key, raw in environ.items():
+        if key in secret_names and raw:
+            secrets[key] = raw
+        if not key.startswith(PREFIX):
+            continue
+        spec = by_env_key().get(key)
+        if spec is None:
+            warnings.append(_unknown_key_message(key, "environment") + " (ignored)")
+            continue
+        values[spec.name] = parse_value(spec, raw, "environment")
+        sources[spec.name] = "environment"
+
+    for name, raw in (flags or {}).items():
+        spec = by_name()[name]
+        values[name] = parse_value(spec, raw, f"--{spec.flag}")
+        sources[name] = f"flag --{spec.flag}"
+
+    return Config(
+        settings=Settings(**values),
+        sources=sources,
+        root=root,
+        secrets=secrets,
+        env_files=tuple(loaded),
+        warnings=tuple(warnings),
+    )
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting, commented, with its default."""
+    out = [
+        "# dynamo-container settings. Copy to .env (shared) or .env.local (yours, git-ignored).",
+        "# Precedence: defaults < .env < .env.local < --env-file FILE < environment < flags.",
+        "# Other keys are allowed only for credentials, which travel to builds as BuildKit secrets:",
+        "#   " + ", ".join(sorted(set(SECRET_ENV_VARS.values()))),
+        "",
+    ]
+    for spec in specs():
+        out.append(f"# {spec.help}")
+        if spec.choices:
+            out.append(f"# One of: {', '.join(spec.choices)}.")
+        out.append(f"# {spec.env_key}={format_value(spec.default)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "auto"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return " ".join(shlex.quote(v) for v in value)
+    return str(value)

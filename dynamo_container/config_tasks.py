@@ -1,0 +1,104 @@
+"""`invoke config`: every setting, its value and where it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+
+from . import matrix, render
+from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from .config import Config, format_value
+from .settings import SECRET_ENV_VARS, specs
+
+
+def derived_defaults(cfg: Config) -> dict[str, str]:
+    """What an empty or 'auto' setting resolves to for the configured framework (for display)."""
+    s = cfg.s
+    name = s.framework.strip().lower()
+    if name not in matrix.FRAMEWORKS:
+        return {}
+    fw = matrix.framework(name)
+    variant = matrix.find_variant(fw.name, s.cuda_version.strip() or fw.default_cuda)
+    out = {
+        "enable_kvbm": format_value(fw.kvbm),
+        "enable_gpu_memory_service": format_value(fw.gpu_memory_service),
+        "enable_media_nixl": format_value(fw.media_nixl),
+        "enable_media_ffmpeg": format_value(fw.media_ffmpeg),
+        "cuda_version": fw.default_cuda,
+    }
+    if fw.name == "vllm":
+        out["vllm_max_jobs"] = str(matrix.VLLM_MAX_JOBS)
+    if fw.name == "trtllm":
+        out["tensorrtllm_pip_wheel"] = matrix.TRTLLM_PIP_WHEEL
+        out["tensorrtllm_index_url"] = matrix.TRTLLM_INDEX_URL
+    if variant is not None:
+        out |= {
+            "base_image": variant.build_image,
+            "base_image_tag": variant.build_tag,
+            "runtime_image": variant.runtime_image,
+            "runtime_image_tag": variant.runtime_tag,
+        }
+    return out
+
+
+def config_rows(cfg: Config) -> list[dict[str, Any]]:
+    derived = derived_defaults(cfg)
+    rows = []
+    for spec in specs():
+        value = getattr(cfg.s, spec.name)
+        shown = format_value(value)
+        source = cfg.source(spec.name)
+        if (value in ("", None)) and spec.name in derived:
+            shown = derived[spec.name]
+            source += f" (matrix: {cfg.s.framework})"
+        rows.append({"key": spec.env_key, "value": shown, "source": source, "raw": value})
+    for sid, env in SECRET_ENV_VARS.items():
+        present = env in cfg.secrets
+        rows.append(
+            {
+                "key": env,
+                "value": "(set, hidden)" if present else "(not set)",
+                "source": f"secret id={sid}" if present else "",
+                "raw": None,
+            }
+        )
+    return rows
+
+
+def show_config(cfg: Config, *, json: bool) -> None:
+    rows = config_rows(cfg)
+    if json:
+        render.print_json(
+            {
+                "env_files": list(cfg.env_files),
+                "settings": {r["key"]: {"value": r["value"], "source": r["source"]} for r in rows},
+                "warnings": list(cfg.warnings),
+            }
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    for w in cfg.warnings:
+        render.warn(w)
+    table = Table(title="dynamo-container settings", title_justify="left")
+    table.add_column("setting", style="bold")
+    table.add_column("value")
+    table.add_column("source", style="dim")
+    for r in rows:
+        table.add_row(r["key"], r["value"], r["source"])
+    console = Console()
+    console.print(table)
+    files = ", ".join(cfg.env_files) or "none"
+    console.print(f"env files read: {files}", style="dim")
+
+
+def tasks(root: Path) -> list[SettingsTask]:
+    @settings_task(root, "config", ("build", "engine"), extras=(ENV_FILE, JSON))
+    def config(c: Context, cfg: Config, json: bool = False) -> None:
+        """Show every setting, its value and where it came from (defaults, env files, environment, flags)."""
+        show_config(cfg, json=json)
+
+    return [config]

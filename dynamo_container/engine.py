@@ -1,0 +1,114 @@
+"""The Docker CLI and engine: which build frontend to use, and whether the engine answers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config
+from .errors import EngineError
+from .plan import Frontend
+
+BUILDKIT_HELP = (
+    "install the buildx plugin (Debian/Ubuntu: apt-get install docker-buildx; or run scripts/engine-up), "
+    "or set DYNAMO_BUILD_FRONTEND=build to use DOCKER_BUILDKIT=1 docker build"
+)
+
+
+@dataclass(frozen=True)
+class FrontendChoice:
+    frontend: Frontend
+    note: str = ""  # why, when it was a fallback
+
+
+def has_buildx(docker: str) -> bool:
+    try:
+        probe = subprocess.run(
+            [docker, "buildx", "version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def choose_frontend(cfg: Config, *, dry_run: bool) -> FrontendChoice:
+    """buildx when asked or available, else the CLI's built-in BuildKit client."""
+    s = cfg.s
+    docker = s.docker_cli
+    if shutil.which(docker) is None:
+        if not dry_run:
+            raise EngineError(
+                f"docker CLI {docker!r} not found on PATH", "run scripts/engine-up to install one"
+            )
+        mode = s.build_frontend if s.build_frontend != "auto" else "buildx"
+        note = f"docker CLI {docker!r} not found; showing the {mode} form"
+        return FrontendChoice(Frontend(docker, mode == "buildx", s.builder), note)
+    if s.build_frontend == "build":
+        if s.builder:
+            raise EngineError("--builder needs the buildx frontend", "drop DYNAMO_BUILD_FRONTEND=build")
+        return FrontendChoice(Frontend(docker, False))
+    buildx = has_buildx(docker)
+    if s.build_frontend == "buildx" and not buildx:
+        raise EngineError(f"{docker} has no buildx plugin", BUILDKIT_HELP)
+    if not buildx and s.builder:
+        raise EngineError(
+            f"--builder {s.builder} needs the buildx plugin, which {docker} lacks", BUILDKIT_HELP
+        )
+    note = "" if buildx else f"{docker} has no buildx plugin: using DOCKER_BUILDKIT=1 {docker} build"
+    return FrontendChoice(Frontend(docker, buildx, s.builder), note)
+
+
+def engine_url(cfg: Config) -> str:
+    """The engine the docker CLI talks to: DOCKER_HOST, else the CLI's current context."""
+    import os
+
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    try:
+        out = subprocess.run(
+            [cfg.s.docker_cli, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        out = None
+    if out is not None and out.returncode == 0 and out.stdout.strip():
+        return out.stdout.strip()
+    return "unix:///var/run/docker.sock"
+
+
+def client(cfg: Config) -> Any:
+    """A docker-py client for the same engine the CLI uses (docker-py: inspect, run, images)."""
+    import docker
+
+    return docker.DockerClient(base_url=engine_url(cfg), timeout=120)
+
+
+def explain_engine_error(url: str, error: Exception) -> EngineError:
+    text = str(error)
+    if "Permission denied" in text or "PermissionError" in text:
+        return EngineError(
+            f"permission denied talking to the Docker engine at {url}",
+            "add yourself to the docker group (sudo usermod -aG docker $USER, then log in again) "
+            "or run as root",
+        )
+    return EngineError(
+        f"cannot reach the Docker engine at {url}",
+        "start it (scripts/engine-up installs and starts one) or point DOCKER_HOST at a running engine",
+    )
+
+
+def preflight(cfg: Config) -> str:
+    """Check that the engine answers before any step starts; returns its version."""
+    url = engine_url(cfg)
+    try:
+        api = client(cfg)
+        api.ping()
+        version = str(api.version().get("Version", "?"))
+    except Exception as exc:  # docker-py raises several unrelated types for the same cause
+        raise explain_engine_error(url, exc) from None
+    return version

@@ -1,0 +1,258 @@
+"""Every configuration key of the tool, declared once.
+
+Each field of `Settings` is one setting: its Python type, its built-in default and its help text.
+From this one declaration come the env-file key (`DYNAMO_<NAME>`), the task flag(s), the help
+text of every flag, `.env.example` and the `invoke config` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from . import matrix
+
+PREFIX = "DYNAMO_"
+
+Kind = Literal["str", "bool", "optbool", "int", "list"]
+Group = Literal["build", "run", "engine"]
+
+
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    group: Group = "build",
+    flag: str | None = None,
+    negative_flag: str | None = None,
+    short: str | None = None,
+    choices: tuple[str, ...] = (),
+    cli: bool = True,
+) -> Any:
+    """Declare one setting. `flag` replaces the derived `--name`; `negative_flag` adds a flag for False."""
+    meta = {
+        "help": help,
+        "group": group,
+        "flag": flag,
+        "negative_flag": negative_flag,
+        "short": short,
+        "choices": choices,
+        "cli": cli,
+    }
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # ----- what to build -------------------------------------------------------------------------
+    framework: str = _setting(
+        matrix.DEFAULT_FRAMEWORK,
+        "Inference framework of the image: none, vllm, sglang or trtllm (any case).",
+        choices=matrix.FRAMEWORKS,
+    )
+    target: str = _setting(
+        "",
+        "Stage to build: runtime, dev, local-dev, or an intermediate stage (framework, base, wheel_builder, "
+        "dynamo_base). Empty: the framework image to its dev stage, tags without a target suffix.",
+    )
+    cuda_version: str = _setting(
+        "",
+        "CUDA version (a row of the framework matrix, e.g. 12.9 or 13.0). Empty: the framework's default.",
+    )
+    platform: str = _setting("linux/amd64", "Target platform: linux/amd64 or linux/arm64.")
+    base_image: str = _setting(
+        "", "Build (devel) base image of the dynamo_base stage. Empty: from the framework matrix."
+    )
+    base_image_tag: str = _setting("", "Tag of the build base image. Empty: from the framework matrix.")
+    runtime_image: str = _setting("", "Base image of the runtime stage. Empty: from the framework matrix.")
+    runtime_image_tag: str = _setting("", "Tag of the runtime base image. Empty: from the framework matrix.")
+    build_args: tuple[str, ...] = _setting(
+        (),
+        "Extra docker build argument NAME=VALUE (repeatable; wins over a derived argument of the same name). "
+        "Never a credential: tokens travel as BuildKit secrets.",
+        flag="build-arg",
+    )
+    tag: str = _setting(
+        "", "Image reference of the final image instead of dynamo:<version>-<framework>[-<target>]."
+    )
+    no_tag_latest: bool = _setting(False, "Do not add the dynamo:latest-<framework>[-<target>] tag.")
+    cache_from: tuple[str, ...] = _setting(
+        (), "BuildKit --cache-from source, e.g. type=registry,ref=R (repeatable)."
+    )
+    cache_to: tuple[str, ...] = _setting(
+        (), "BuildKit --cache-to destination, e.g. type=inline (repeatable)."
+    )
+    no_cache: bool = _setting(False, "Build without using the build cache.")
+    build_contexts: tuple[str, ...] = _setting(
+        (), "Extra named build context NAME=PATH (repeatable).", flag="build-context"
+    )
+    push: bool = _setting(False, "Push the built image tags (their references name the registry).")
+    dry_run: bool = _setting(False, "Print the plan and every docker command; run and write nothing.")
+    release_build: bool = _setting(
+        False, "Release build: HEAD must carry an exact version tag; passes RELEASE_BUILD=true."
+    )
+    enable_kvbm: bool | None = _setting(
+        None,
+        "Build the KV block manager (default: on for vllm and trtllm, off otherwise).",
+        negative_flag="disable-kvbm",
+    )
+    enable_gpu_memory_service: bool | None = _setting(
+        None, "Build the GPU memory service (default: on).", negative_flag="disable-gpu-memory-service"
+    )
+    enable_media_nixl: bool | None = _setting(
+        None, "Build NIXL media support (default: off).", negative_flag="disable-media-nixl"
+    )
+    enable_media_ffmpeg: bool | None = _setting(
+        None,
+        "Build FFmpeg media support (default: on for sglang only).",
+        negative_flag="disable-media-ffmpeg",
+    )
+    make_efa: bool = _setting(
+        False,
+        "Add the AWS EFA layer (libfabric, aws-ofi-nccl) on top, tagged <image>-efa; UCX uses its EFA ref.",
+    )
+    use_sccache: bool = _setting(
+        False, "Compile through sccache with an S3 bucket (needs --sccache-bucket and --sccache-region)."
+    )
+    sccache_bucket: str = _setting("", "S3 bucket of the sccache cache.")
+    sccache_region: str = _setting("", "AWS region of the sccache bucket.")
+    vllm_max_jobs: int | None = _setting(
+        None,
+        f"Parallel compile jobs of the vLLM build (MAX_JOBS; vllm only; default {matrix.VLLM_MAX_JOBS}).",
+    )
+    dev_image: str = _setting(
+        "", "Build only a local-dev image on top of this existing dev image (tagged <image>-local-dev)."
+    )
+    uid: str = _setting("", "UID of the dynamo user in a local-dev image (default: yours).")
+    gid: str = _setting("", "GID of the dynamo user in a local-dev image (default: yours).")
+    tensorrtllm_pip_wheel: str = _setting(
+        "", f"TRT-LLM pip spec to install (download mode; default {matrix.TRTLLM_PIP_WHEEL})."
+    )
+    tensorrtllm_index_url: str = _setting(
+        "", f"Package index of --tensorrtllm-pip-wheel (default {matrix.TRTLLM_INDEX_URL})."
+    )
+    tensorrtllm_pip_wheel_dir: str = _setting(
+        "",
+        "Folder holding one TRT-LLM wheel and commit.txt (<arch>_<commit>) to install; with "
+        "--tensorrtllm-git-url, where the built wheel goes.",
+    )
+    tensorrtllm_commit: str = _setting(
+        "", "TRT-LLM commit, tag or branch (build mode; overrides commit.txt)."
+    )
+    tensorrtllm_git_url: str = _setting("", "TRT-LLM git URL: build the wheel from source first.")
+    trtllm_use_nixl_kvcache_experimental: bool = _setting(
+        False, "Build TRT-LLM with the experimental NIXL KV-cache transfer."
+    )
+    version: str = _setting("", "Image version instead of the one derived from git tags (e.g. 0.7.0).")
+    commit_sha: str = _setting("", "Commit recorded in DYNAMO_COMMIT_SHA instead of git's HEAD.")
+    nixl_ref: str = _setting(matrix.NIXL_REF, "NIXL git ref built into the images.")
+    nixl_ucx_ref: str = _setting(matrix.NIXL_UCX_REF, "UCX git ref built for NIXL.")
+    nixl_ucx_efa_ref: str = _setting(matrix.NIXL_UCX_EFA_REF, "UCX git ref used with --make-efa.")
+    efa_version: str = _setting(matrix.PINS["EFA_VERSION"], "AWS EFA installer version of the EFA layer.")
+    image_name: str = _setting("dynamo", "Repository name of the framework images.")
+    base_image_name: str = _setting("dynamo-base", "Repository name of the step-1 base images.")
+    container_dir: str = _setting(
+        "container", "Folder of the Dockerfile family (relative to the project root; tests use a stand-in)."
+    )
+    context: str = _setting(".", "Docker build context (relative to the project root).")
+    build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
+    log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
+    # ----- docker engine ---------------------------------------------------------------------------
+    docker_cli: str = _setting("docker", "Docker CLI executable.", group="engine")
+    build_frontend: str = _setting(
+        "auto",
+        "How builds run: buildx (docker buildx build --load), build (DOCKER_BUILDKIT=1 docker build), "
+        "or auto (buildx when the CLI has it).",
+        group="engine",
+        choices=("auto", "buildx", "build"),
+    )
+    builder: str = _setting(
+        "", "buildx builder instance to build on (docker buildx ls). Empty: the current one.", group="engine"
+    )
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One declared setting, with everything derived from its declaration."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    group: Group
+    flag: str
+    negative_flag: str | None
+    short: str | None
+    choices: tuple[str, ...]
+    cli: bool
+
+    @property
+    def env_key(self) -> str:
+        return PREFIX + self.name.upper()
+
+
+def _kind(annotation: Any) -> Kind:
+    if annotation is bool:
+        return "bool"
+    if annotation is str:
+        return "str"
+    args = set(typing.get_args(annotation))
+    if args == {bool, type(None)}:
+        return "optbool"
+    if args == {int, type(None)}:
+        return "int"
+    if typing.get_origin(annotation) is tuple:
+        return "list"
+    raise TypeError(f"unsupported setting type {annotation!r}")
+
+
+@cache
+def specs() -> tuple[SettingSpec, ...]:
+    hints = typing.get_type_hints(Settings)
+    out = []
+    for f in dataclasses.fields(Settings):
+        m = f.metadata
+        out.append(
+            SettingSpec(
+                name=f.name,
+                kind=_kind(hints[f.name]),
+                default=f.default,
+                help=m["help"],
+                group=m["group"],
+                flag=m["flag"] or f.name.replace("_", "-"),
+                negative_flag=m["negative_flag"],
+                short=m["short"],
+                choices=m["choices"],
+                cli=m["cli"],
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def by_name() -> dict[str, SettingSpec]:
+    return {s.name: s for s in specs()}
+
+
+@cache
+def by_env_key() -> dict[str, SettingSpec]:
+    return {s.env_key: s for s in specs()}
+
+
+def in_groups(*groups: Group) -> Iterator[SettingSpec]:
+    return (s for s in specs() if s.group in groups)
+
+
+# Credentials the tool knows. They are never settings: they are read from the environment or from
+# env files, travel to builds only as BuildKit secrets (id -> env var) and are never printed.
+SECRET_ENV_VARS: dict[str, str] = {
+    "github-token": "GITHUB_TOKEN",
+    "gitlab-token": "GITLAB_TOKEN",
+    "hf-token": "HF_TOKEN",
+    "aws-key-id": "AWS_ACCESS_KEY_ID",
+    "aws-secret-id": "AWS_SECRET_ACCESS_KEY",
+}

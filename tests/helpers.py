@@ -1,0 +1,66 @@
+"""Test helpers: temporary git repositories and plan shortcuts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from dynamo_container.config import Config, load_config
+from dynamo_container.plan import BuildPlan, Frontend, plan_build
+from dynamo_container.version import describe
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    )
+    return out.stdout.strip()
+
+
+def make_repo(path: Path, *, tag: str | None = "v0.6.1", commits_after: int = 1) -> Path:
+    """A git repo with one commit (optionally tagged) and `commits_after` more commits."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "README").write_text("x\n")
+    git(path, "add", "README")
+    git(path, "commit", "-q", "-m", "first")
+    if tag:
+        git(path, "tag", tag)
+    for i in range(commits_after):
+        (path / "README").write_text(f"x{i}\n")
+        git(path, "commit", "-q", "-am", f"c{i}")
+    return path
+
+
+def config(
+    root: Path, environ: dict[str, str] | None = None, env_file: str | None = None, **flags: Any
+) -> Config:
+    return load_config(root, environ=environ or {}, flags=flags, env_file=env_file, cwd=root)
+
+
+def plan(
+    root: Path,
+    environ: dict[str, str] | None = None,
+    frontend: Frontend | None = None,
+    **flags: Any,
+) -> BuildPlan:
+    cfg = config(root, environ, **flags)
+    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+    return plan_build(cfg, version, frontend or Frontend(), host_uid=4242, host_gid=4343)
