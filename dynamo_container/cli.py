@@ -33,28 +33,35 @@ class Extra:
 
     def argument(self) -> Argument:
         names = [self.name.replace("_", "-")] + ([self.short] if self.short else [])
-        return _argument(names, self.name, kind=self.kind, default=self.default, help=self.help)
+        return _argument(names, kind=self.kind, default=self.default, help=self.help)
 
 
 ENV_FILE = Extra("env_file", "Config env file, between .env.local and the environment in precedence.")
 JSON = Extra("json", "Print machine-readable JSON instead of text.", bool, False)
 
 
-def _argument(names: list[str], attr_name: str, **kw: Any) -> Argument:
-    """An invoke Argument; attr_name only when it differs from the flag (invoke aliases it otherwise)."""
-    return Argument(names=names, attr_name=attr_name if attr_name != names[0] else None, **kw)
+def _attr(flag: str) -> str:
+    return flag.replace("-", "_")
+
+
+def _argument(names: list[str], **kw: Any) -> Argument:
+    """An invoke Argument whose parsed value is keyed by the flag's name with underscores.
+
+    (invoke's help lookup requires the attribute name to be the flag name with underscores.)
+    """
+    attr = _attr(names[0])
+    return Argument(names=names, attr_name=attr if attr != names[0] else None, **kw)
 
 
 def _arguments(spec: SettingSpec) -> list[Argument]:
     names = [spec.flag] + ([spec.short] if spec.short else [])
-    help_text = spec.help + (f" [env {spec.env_key}]")
+    help_text = spec.help + f" [env {spec.env_key}]"
     if spec.kind in ("bool", "optbool"):
-        args = [_argument(names, spec.name, kind=bool, default=None, help=help_text)]
+        args = [_argument(names, kind=bool, default=None, help=help_text)]
         if spec.negative_flag:
             args.append(
                 _argument(
                     [spec.negative_flag],
-                    f"not__{spec.name}",
                     kind=bool,
                     default=None,
                     help=f"Turn off: {spec.help[0].lower()}{spec.help[1:]}",
@@ -62,8 +69,8 @@ def _arguments(spec: SettingSpec) -> list[Argument]:
             )
         return args
     if spec.kind == "list":
-        return [_argument(names, spec.name, kind=list, default=[], help=help_text)]
-    return [_argument(names, spec.name, kind=str, default=None, help=help_text)]
+        return [_argument(names, kind=list, default=[], help=help_text)]
+    return [_argument(names, kind=str, default=None, help=help_text)]
 
 
 class SettingsTask(Task[Any]):
@@ -92,8 +99,8 @@ def flags_given(specs: Iterable[SettingSpec], parsed: dict[str, Any]) -> dict[st
     """Setting values the user gave on the command line (None / [] mean 'not given')."""
     given: dict[str, Any] = {}
     for spec in specs:
-        value = parsed.get(spec.name)
-        off = parsed.get(f"not__{spec.name}")
+        value = parsed.get(_attr(spec.flag))
+        off = parsed.get(_attr(spec.negative_flag)) if spec.negative_flag else None
         if value and off:
             raise DynamoError(f"--{spec.flag} and --{spec.negative_flag} contradict each other")
         if off:
@@ -121,7 +128,9 @@ def settings_task(
                 given = flags_given(specs, parsed)
                 given.update(fixed or {})
                 cfg = load_config(root, env_file=parsed.get("env_file"), environ=os.environ, flags=given)
-                extra_values = {e.name: parsed.get(e.name, e.default) for e in extras if e is not ENV_FILE}
+                extra_values = {
+                    e.name: parsed.get(_attr(e.name), e.default) for e in extras if e is not ENV_FILE
+                }
                 return body(c, cfg, **extra_values)
             except DynamoError as exc:
                 raise Exit(f"error: {exc}", code=exc.exit_code) from None

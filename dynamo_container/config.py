@@ -121,9 +121,11 @@ def read_env_file(path: Path, label: str) -> list[EnvEntry]:
         raise ConfigError(f"cannot read env file {label}: {exc.strerror}") from None
     lines: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
+        raw = binding.original.string
+        stripped = raw.lstrip()
+        line = binding.original.line + raw[: len(raw) - len(stripped)].count("\n")
         if binding.error:
-            first = binding.original.string.strip().splitlines()[0] if binding.original.string.strip() else ""
+            first = stripped.splitlines()[0] if stripped else ""
             raise ConfigError(
                 f"{label}:{line}: cannot parse {first!r}",
                 "expected KEY=VALUE, a comment starting with #, or an empty line",

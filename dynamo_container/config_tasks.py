@@ -8,9 +8,15 @@ from typing import Any
 from invoke.context import Context
 
 from . import matrix, render
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 from .config import Config, format_value
+from .config import env_example as example_text
 from .settings import SECRET_ENV_VARS, specs
+
+
+ENV_EXAMPLE = Extra(
+    "env_example", "Print the text of .env.example (every setting with its default).", bool, False
+)
 
 
 def derived_defaults(cfg: Config) -> dict[str, str]:
@@ -96,9 +102,12 @@ def show_config(cfg: Config, *, json: bool) -> None:
 
 
 def tasks(root: Path) -> list[SettingsTask]:
-    @settings_task(root, "config", ("build", "engine"), extras=(ENV_FILE, JSON))
-    def config(c: Context, cfg: Config, json: bool = False) -> None:
+    @settings_task(root, "config", ("build", "engine"), extras=(ENV_FILE, JSON, ENV_EXAMPLE))
+    def config(c: Context, cfg: Config, json: bool = False, env_example: bool = False) -> None:
         """Show every setting, its value and where it came from (defaults, env files, environment, flags)."""
+        if env_example:
+            print(example_text())
+            return
         show_config(cfg, json=json)
 
     return [config]

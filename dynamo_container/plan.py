@@ -611,6 +611,8 @@ def plan_build(
     def image_tags(target: str) -> list[str]:
         suffix = "" if target in ("", matrix.LOCAL_DEV_STAGE) else "-" + target.replace("_", "-")
         versioned = s.tag.strip() or f"{s.image_name}:{version_str}-{fw_part}{suffix}"
+        if req.local_dev:  # the dev image under a local-dev name would collide with the local-dev image
+            versioned = versioned.removesuffix("-local-dev")
         tags = [versioned]
         if not s.no_tag_latest:
             tags.append(f"{s.image_name}:latest-{fw_part}{suffix}")

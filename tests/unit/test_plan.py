@@ -1,0 +1,627 @@
+"""The build planner: every option, validation rule, tag rule, arm64 specifics, TRT-LLM intents, secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dynamo_container import matrix
+from dynamo_container.errors import ConfigError
+from dynamo_container.plan import Frontend, looks_like_credential, split_ref, with_suffix
+from tests.helpers import git, make_repo, plan
+
+
+def args_of(step) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return dict(step.build_args)
+
+
+def builds(p):  # type: ignore[no-untyped-def]
+    return [s for s in p.steps if s.kind == "build"]
+
+
+# ----- steps and targets -------------------------------------------------------------------------
+
+
+def test_default_vllm_plan(repo: Path) -> None:
+    p = plan(repo)
+    short = git(repo, "rev-parse", "--short", "HEAD")
+    base, fw = p.steps
+    assert (base.name, base.target, Path(base.dockerfile).name) == ("base", "base", "Dockerfile")
+    assert base.tags == (f"dynamo-base:v0.6.1.dev.{short}-vllm",)
+    assert (fw.name, fw.target, Path(fw.dockerfile).name) == ("framework", "dev", "Dockerfile.vllm")
+    assert fw.tags == (f"dynamo:v0.6.1.dev.{short}-vllm", "dynamo:latest-vllm")
+    assert args_of(fw)["DYNAMO_BASE_IMAGE"] == base.tags[0]
+    assert "DYNAMO_BASE_IMAGE" not in args_of(base)
+    assert fw.context == str(repo) and base.context == str(repo)
+    assert fw.argv[-1] == str(repo)
+    assert fw.argv[:5] == ("docker", "buildx", "build", "--load", "--progress=plain")
+
+
+@pytest.mark.parametrize("target", ["runtime", "dev", "framework"])
+def test_framework_targets_get_a_suffix(repo: Path, target: str) -> None:
+    p = plan(repo, framework="sglang", target=target)
+    assert [s.target for s in p.steps] == ["base", target]
+    assert p.steps[1].tags[1] == f"dynamo:latest-sglang-{target}"
+
+
+@pytest.mark.parametrize(
+    ("target", "suffix"), [("base", ""), ("wheel_builder", "-wheel-builder"), ("dynamo_base", "-dynamo-base")]
+)
+def test_base_only_targets_build_one_step(repo: Path, target: str, suffix: str) -> None:
+    p = plan(repo, framework="vllm", target=target)
+    assert len(p.steps) == 1
+    assert p.steps[0].target == target
+    assert p.steps[0].tags == (f"dynamo-base:{p.version.version}-vllm{suffix}",)
+    assert p.final_tags == p.steps[0].tags
+
+
+def test_none_is_a_single_build(repo: Path) -> None:
+    p = plan(repo, framework="none", target="runtime")
+    (step,) = p.steps
+    assert (Path(step.dockerfile).name, step.target) == ("Dockerfile", "runtime")
+    assert "DYNAMO_BASE_IMAGE" not in args_of(step)
+    assert args_of(step)["RUNTIME_IMAGE"] == "nvcr.io/nvidia/cuda"
+    assert step.tags[1] == "dynamo:latest-none-runtime"
+
+
+def test_unknown_target_lists_the_valid_ones(repo: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        plan(repo, target="prod")
+    assert "unknown target 'prod' for vllm" in str(err.value) and "runtime, dev" in str(err.value)
+    with pytest.raises(ConfigError, match="unknown target 'framework' for none"):
+        plan(repo, framework="none", target="framework")
+
+
+def test_local_dev_target(repo: Path) -> None:
+    p = plan(repo, target="local-dev", uid="1234", gid="99")
+    base, fw, ld = p.steps
+    assert fw.target == "dev" and fw.tags[1] == "dynamo:latest-vllm"
+    assert ld.tags == tuple(t.replace("vllm", "vllm-local-dev") for t in fw.tags)
+    assert args_of(ld) == {"DEV_BASE": fw.tags[0], "USER_UID": "1234", "USER_GID": "99", "ARCH": "amd64"}
+    assert ld.context == str(repo / "container") and ld.target == "local-dev"
+    assert p.run_hint == f"invoke run --image {ld.tags[0]} --mount-workspace"
+
+
+def test_local_dev_defaults_to_the_callers_ids(repo: Path) -> None:
+    ld = plan(repo, target="local-dev").steps[-1]
+    assert (args_of(ld)["USER_UID"], args_of(ld)["USER_GID"]) == ("4242", "4343")
+
+
+def test_local_dev_with_a_tag_ending_in_local_dev(repo: Path) -> None:
+    p = plan(repo, target="local-dev", tag="me/dyn:x-local-dev", no_tag_latest=True)
+    # the dev image gets the tag without the suffix; the local-dev image has the suffix exactly once
+    assert p.steps[1].tags == ("me/dyn:x",)
+    assert p.steps[2].tags == ("me/dyn:x-local-dev",)
+    assert args_of(p.steps[2])["DEV_BASE"] == "me/dyn:x"
+
+
+# ----- dev image -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "tag"),
+    [
+        ("dynamo:x-vllm-dev", "dynamo:x-vllm-dev-local-dev"),
+        ("dynamo", "dynamo:latest-local-dev"),
+        ("registry:5000/dynamo", "registry:5000/dynamo:latest-local-dev"),
+        ("registry:5000/dynamo:v1", "registry:5000/dynamo:v1-local-dev"),
+    ],
+)
+def test_dev_image_builds_only_local_dev(repo: Path, image: str, tag: str) -> None:
+    p = plan(repo, dev_image=image)
+    (step,) = p.steps
+    assert step.name == "local-dev" and step.tags == (tag,)
+    assert args_of(step)["DEV_BASE"] == image
+
+
+def test_dev_image_conflicts(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="--base-image cannot be used with --dev-image"):
+        plan(repo, dev_image="d:1", base_image="x")
+    with pytest.raises(ConfigError, match="--target cannot be used with --dev-image"):
+        plan(repo, dev_image="d:1", target="runtime")
+    with pytest.raises(ConfigError, match="already a local-dev image"):
+        plan(repo, dev_image="dynamo:latest-vllm-local-dev")
+
+
+def test_dev_image_with_base_image_from_an_env_file_is_a_warning(repo: Path) -> None:
+    (repo / ".env").write_text("DYNAMO_BASE_IMAGE=my/base\n")
+    p = plan(repo, dev_image="d:1")
+    assert len(p.steps) == 1
+    assert any("--base-image from .env:1 is ignored" in w for w in p.warnings)
+
+
+def test_uid_gid_rules(repo: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="--uid and --gid can only be used with --dev-image or --target local-dev"
+    ):
+        plan(repo, uid="1234")
+    with pytest.raises(ConfigError, match="--gid 'abc' is not a numeric id"):
+        plan(repo, target="local-dev", gid="abc")
+    assert args_of(plan(repo, dev_image="d:1", uid="7").steps[0])["USER_UID"] == "7"
+
+
+# ----- framework matrix ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", matrix.VARIANTS, ids=[v.key for v in matrix.VARIANTS])
+def test_every_matrix_row_plans(repo: Path, variant: matrix.Variant) -> None:
+    p = plan(repo, framework=variant.framework, cuda_version=variant.cuda, target="runtime")
+    last = p.steps[-1]
+    a = args_of(last)
+    assert (a["BASE_IMAGE"], a["BASE_IMAGE_TAG"]) == (variant.build_image, variant.build_tag)
+    assert (a["RUNTIME_IMAGE"], a["RUNTIME_IMAGE_TAG"]) == (variant.runtime_image, variant.runtime_tag)
+    assert a["CUDA_VERSION"] == variant.cuda and a["PYTHON_VERSION"] == "3.12"
+    default = matrix.framework(variant.framework).default_cuda == variant.cuda
+    assert ("-cuda" not in last.tags[0]) == default
+    if not default:
+        assert f"-{variant.framework}-cuda{variant.cuda}-runtime" in last.tags[0]
+        if variant.framework != "none":
+            assert p.steps[0].tags[0].endswith(f"-{variant.framework}-cuda{variant.cuda}")
+
+
+def test_unsupported_cuda_lists_valid_combinations(repo: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        plan(repo, framework="trtllm", cuda_version="12.9")
+    text = str(err.value)
+    assert "CUDA 12.9 is not available for trtllm" in text
+    assert "vllm: 12.9, 13.0" in text and "trtllm: 13.1" in text
+
+
+def test_unknown_framework(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown framework 'foo'.*none, vllm, sglang, trtllm"):
+        plan(repo, framework="foo")
+
+
+def test_framework_is_case_insensitive(repo: Path) -> None:
+    assert plan(repo, framework="SGLANG").framework == "sglang"
+
+
+def test_base_image_overrides(repo: Path) -> None:
+    a = args_of(
+        plan(
+            repo, base_image="my/base", base_image_tag="t1", runtime_image="my/rt", runtime_image_tag="t2"
+        ).steps[1]
+    )
+    assert (a["BASE_IMAGE"], a["BASE_IMAGE_TAG"], a["RUNTIME_IMAGE"], a["RUNTIME_IMAGE_TAG"]) == (
+        "my/base",
+        "t1",
+        "my/rt",
+        "t2",
+    )
+
+
+# ----- features --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fw", "kvbm", "ffmpeg"),
+    [
+        ("vllm", "true", "false"),
+        ("trtllm", "true", "false"),
+        ("sglang", "false", "true"),
+        ("none", "false", "false"),
+    ],
+)
+def test_feature_defaults(repo: Path, fw: str, kvbm: str, ffmpeg: str) -> None:
+    a = args_of(plan(repo, framework=fw).steps[-1])
+    assert (a["ENABLE_KVBM"], a["ENABLE_MEDIA_FFMPEG"], a["ENABLE_GPU_MEMORY_SERVICE"]) == (
+        kvbm,
+        ffmpeg,
+        "true",
+    )
+
+
+def test_enable_kvbm_turns_it_on_and_disable_turns_it_off(repo: Path) -> None:
+    assert args_of(plan(repo, framework="sglang", enable_kvbm=True).steps[0])["ENABLE_KVBM"] == "true"
+    assert args_of(plan(repo, framework="vllm", enable_kvbm=False).steps[0])["ENABLE_KVBM"] == "false"
+    assert args_of(plan(repo, enable_media_nixl=True).steps[0])["ENABLE_MEDIA_NIXL"] == "true"
+
+
+def test_max_jobs_is_vllm_only(repo: Path) -> None:
+    assert args_of(plan(repo).steps[1])["MAX_JOBS"] == str(matrix.VLLM_MAX_JOBS)
+    assert args_of(plan(repo, vllm_max_jobs="4").steps[1])["MAX_JOBS"] == "4"
+    assert "MAX_JOBS" not in args_of(plan(repo).steps[0])
+    p = plan(repo, framework="sglang", vllm_max_jobs="4")
+    assert "MAX_JOBS" not in args_of(p.steps[1])
+    assert any("--vllm-max-jobs only applies to vllm" in w for w in p.warnings)
+
+
+def test_release_build_needs_an_exact_tag(repo: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--release-build needs HEAD on a version tag"):
+        plan(repo, release_build=True)
+    tagged = make_repo(tmp_path / "tagged", tag="v1.0.0", commits_after=0)
+    p = plan(tagged, release_build=True)
+    assert args_of(p.steps[0])["RELEASE_BUILD"] == "true"
+    assert p.steps[1].tags[0] == "dynamo:v1.0.0-vllm"
+
+
+def test_version_override(repo: Path) -> None:
+    p = plan(repo, version="2.0.0", commit_sha="c0ffee")
+    assert p.steps[1].tags[0] == "dynamo:v2.0.0-vllm"
+    assert args_of(p.steps[0])["DYNAMO_COMMIT_SHA"] == "c0ffee"
+    assert args_of(p.steps[0])["DYNAMO_VERSION"] == "2.0.0"
+
+
+# ----- architecture ------------------------------------------------------------------------------------
+
+
+def test_arm64_args(repo: Path) -> None:
+    p = plan(repo, platform="linux/arm64")
+    for step in p.steps:
+        assert (args_of(step)["ARCH"], args_of(step)["ARCH_ALT"]) == ("arm64", "aarch64")
+        assert step.platform == "linux/arm64"
+    assert "GRACE_BLACKWELL" not in args_of(p.steps[1])
+
+
+def test_sglang_arm64_adds_grace_blackwell_to_the_framework_step(repo: Path) -> None:
+    p = plan(repo, framework="sglang", platform="linux/arm64/v8")
+    assert args_of(p.steps[1])["GRACE_BLACKWELL"] == "true"
+    assert args_of(p.steps[1])["BUILD_TYPE"] == "blackwell_aarch64"
+    assert "GRACE_BLACKWELL" not in args_of(p.steps[0])
+    assert "GRACE_BLACKWELL" not in args_of(plan(repo, framework="sglang").steps[1])
+
+
+def test_user_arg_of_the_same_name_wins_but_a_substring_does_not(repo: Path) -> None:
+    p = plan(
+        repo,
+        framework="sglang",
+        platform="linux/arm64",
+        build_args=("BUILD_TYPE=custom", "MY_GRACE_BLACKWELL_FLAG=1"),
+    )
+    a = args_of(p.steps[1])
+    assert a["BUILD_TYPE"] == "custom" and a["GRACE_BLACKWELL"] == "true"
+    assert [k for k, _ in p.steps[1].build_args].count("BUILD_TYPE") == 1
+    assert any("--build-arg BUILD_TYPE replaces" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize(
+    ("platform", "message"),
+    [
+        ("linux/amd64,linux/arm64", "names 2 platforms"),
+        ("linux/ppc64le", "unsupported platform 'linux/ppc64le'"),
+    ],
+)
+def test_bad_platforms(repo: Path, platform: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        plan(repo, platform=platform)
+
+
+# ----- tags --------------------------------------------------------------------------------------------
+
+
+def test_custom_tag_replaces_only_the_versioned_tag(repo: Path) -> None:
+    p = plan(repo, tag="custom:1")
+    assert p.steps[1].tags == ("custom:1", "dynamo:latest-vllm")
+    assert p.steps[0].tags[0].startswith("dynamo-base:v0.6.1.dev.")
+
+
+def test_no_tag_latest(repo: Path) -> None:
+    assert len(plan(repo, no_tag_latest=True).steps[1].tags) == 1
+
+
+def test_image_names_are_settings(repo: Path) -> None:
+    p = plan(repo, image_name="reg.example/dyn", base_image_name="reg.example/dyn-base")
+    assert p.steps[0].tags[0].startswith("reg.example/dyn-base:v0.6.1")
+    assert p.steps[1].tags[1] == "reg.example/dyn:latest-vllm"
+
+
+def test_ref_helpers() -> None:
+    assert split_ref("reg:5000/a/b:t") == ("reg:5000/a/b", "t")
+    assert split_ref("reg:5000/a/b") == ("reg:5000/a/b", "")
+    assert split_ref("a@sha256:00") == ("a", "")
+    assert with_suffix("a", "-efa") == "a:latest-efa"
+    assert with_suffix("a:1", "-efa") == "a:1-efa"
+
+
+# ----- EFA, push, cache, contexts, network, frontend -----------------------------------------------------
+
+
+def test_make_efa(repo: Path) -> None:
+    p = plan(repo, target="runtime", make_efa=True)
+    base, fw, efa = p.steps
+    assert args_of(base)["NIXL_UCX_REF"] == matrix.NIXL_UCX_EFA_REF
+    assert efa.tags == tuple(t + "-efa" for t in fw.tags)
+    assert args_of(efa)["DYNAMO_IMAGE"] == fw.tags[0]
+    assert args_of(efa)["EFA_VERSION"] == matrix.PINS["EFA_VERSION"]
+    assert Path(efa.dockerfile).name == "Dockerfile.aws" and efa.target == "efa"
+    assert args_of(plan(repo).steps[0])["NIXL_UCX_REF"] == matrix.NIXL_UCX_REF
+
+
+def test_make_efa_needs_an_image(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="--make-efa adds a layer"):
+        plan(repo, target="base", make_efa=True)
+
+
+def test_push_pushes_the_final_images(repo: Path) -> None:
+    p = plan(repo, target="runtime", push=True, tag="reg.example:5000/dynamo:rc1")
+    pushes = [s for s in p.steps if s.kind == "push"]
+    assert [s.argv for s in pushes] == [("docker", "push", t) for t in p.steps[1].tags]
+
+
+def test_cache_flags_on_base_and_framework_only(repo: Path) -> None:
+    p = plan(
+        repo,
+        target="local-dev",
+        cache_from=("type=registry,ref=r/c",),
+        cache_to=("type=inline",),
+        no_cache=True,
+    )
+    for step in p.steps[:2]:
+        assert (
+            "type=registry,ref=r/c" in step.argv and "type=inline" in step.argv and "--no-cache" in step.argv
+        )
+    assert "--cache-from" not in p.steps[2].argv and "--no-cache" not in p.steps[2].argv
+
+
+def test_build_contexts(repo: Path) -> None:
+    (repo / "extra").mkdir()
+    p = plan(repo, build_contexts=("extra=extra", "img=docker-image://alpine:3"))
+    assert ("extra", str(repo / "extra")) in p.steps[1].contexts
+    assert ("img", "docker-image://alpine:3") in p.steps[0].contexts
+    with pytest.raises(ConfigError, match="--build-context path nope does not exist"):
+        plan(repo, build_contexts=("x=nope",))
+    with pytest.raises(ConfigError, match="is not NAME=VALUE"):
+        plan(repo, build_contexts=("justapath",))
+
+
+def test_network_and_dockerfile_family(repo: Path) -> None:
+    p = plan(repo, build_network="host", container_dir="tests/fixtures/container")
+    assert p.steps[0].argv[p.steps[0].argv.index("--network") + 1] == "host"
+    assert p.steps[1].dockerfile == str(repo / "tests/fixtures/container/Dockerfile.vllm")
+
+
+def test_legacy_frontend_and_builder(repo: Path) -> None:
+    legacy = plan(repo, frontend=Frontend("docker", buildx=False)).steps[0]
+    assert legacy.argv[:3] == ("docker", "build", "--progress=plain") and dict(legacy.env) == {
+        "DOCKER_BUILDKIT": "1"
+    }
+    remote = plan(repo, frontend=Frontend("docker", buildx=True, builder="farm")).steps[0]
+    assert remote.argv[:6] == ("docker", "buildx", "build", "--builder", "farm", "--load")
+
+
+# ----- secrets -------------------------------------------------------------------------------------------
+
+
+def test_sccache_args_and_secrets(repo: Path) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY": "very-secret-value"}
+    p = plan(repo, env, use_sccache=True, sccache_bucket="b", sccache_region="us-west-2")
+    for step in p.steps:
+        a = args_of(step)
+        assert (a["USE_SCCACHE"], a["SCCACHE_BUCKET"], a["SCCACHE_REGION"]) == ("true", "b", "us-west-2")
+        assert [s.flag for s in step.secrets] == [
+            "id=aws-key-id,env=AWS_ACCESS_KEY_ID",
+            "id=aws-secret-id,env=AWS_SECRET_ACCESS_KEY",
+        ]
+        text = " ".join(step.argv)
+        assert "AKIAEXAMPLEKEY" not in text and "very-secret-value" not in text
+    assert "very-secret-value" not in json.dumps(p.to_json())
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"sccache_bucket": "b"}, "--sccache-region is required with --use-sccache"),
+        ({"sccache_region": "r"}, "--sccache-bucket is required with --use-sccache"),
+    ],
+)
+def test_sccache_needs_bucket_and_region(repo: Path, flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        plan(repo, use_sccache=True, **flags)
+
+
+def test_sccache_warnings(repo: Path) -> None:
+    assert any("ignored without --use-sccache" in w for w in plan(repo, sccache_bucket="b").warnings)
+    p = plan(repo, use_sccache=True, sccache_bucket="b", sccache_region="r")
+    assert any("without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in w for w in p.warnings)
+
+
+def test_tokens_become_secrets_never_build_args(repo: Path) -> None:
+    env = {"GITHUB_TOKEN": "ghp_example123", "HF_TOKEN": "hf_example456", "GITLAB_TOKEN": "glpat-xyz789"}
+    p = plan(repo, env)
+    for step in p.steps:
+        assert {s.id for s in step.secrets} == {"github-token", "gitlab-token", "hf-token"}
+        for value in env.values():
+            assert value not in " ".join(step.argv)
+        assert not set(args_of(step)) & set(env)
+    assert p.secret_env == ("GITHUB_TOKEN", "GITLAB_TOKEN", "HF_TOKEN")
+
+
+@pytest.mark.parametrize(
+    "arg",
+    ["GITHUB_TOKEN=x", "hf_token=y", "MY_API_KEY=z", "AWS_ACCESS_KEY_ID=a", "DB_PASSWORD=p", "SOME_SECRET=s"],
+)
+def test_secret_gate_refuses_credential_build_args(repo: Path, arg: str) -> None:
+    with pytest.raises(ConfigError, match="looks like a credential"):
+        plan(repo, build_args=(arg,))
+
+
+def test_secret_gate_refuses_a_secret_value(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="carries the value of HF_TOKEN") as err:
+        plan(repo, {"HF_TOKEN": "hf_abcdef"}, build_args=("NOTE=hf_abcdef",))
+    assert "hf_abcdef" not in str(err.value)
+
+
+def test_credential_heuristic() -> None:
+    assert not looks_like_credential("SCCACHE_S3_KEY_PREFIX")
+    assert not looks_like_credential("ENABLE_KVBM")
+    assert looks_like_credential("SSH_KEY") and looks_like_credential("NPM_TOKEN")
+
+
+def test_user_build_args(repo: Path) -> None:
+    p = plan(repo, build_args=("FOO=1", "BAR=a b"))
+    assert args_of(p.steps[0])["FOO"] == "1" and args_of(p.steps[1])["BAR"] == "a b"
+    assert "BAR=a b" in p.steps[1].argv
+    with pytest.raises(ConfigError, match="is not NAME=VALUE"):
+        plan(repo, build_args=("FOO",))
+    with pytest.raises(ConfigError, match="not a valid argument name"):
+        plan(repo, build_args=("1X=2",))
+
+
+# ----- TensorRT-LLM ------------------------------------------------------------------------------------------
+
+
+def wheel_dir(root: Path, *, wheels: int = 1, commit_txt: str | None = "amd64_31116825") -> Path:
+    d = root / "wheels"
+    d.mkdir()
+    for i in range(wheels):
+        (d / f"tensorrt_llm-1.3.0rc{i}-cp312-cp312-linux_x86_64.whl").write_bytes(b"")
+    if commit_txt is not None:
+        (d / "commit.txt").write_text(commit_txt + "\n")
+    return d
+
+
+def test_trtllm_download_is_the_default(repo: Path) -> None:
+    p = plan(repo, framework="trtllm", target="runtime")
+    a = args_of(p.steps[1])
+    assert a["HAS_TRTLLM_CONTEXT"] == "0"
+    assert a["TENSORRTLLM_PIP_WHEEL"] == matrix.TRTLLM_PIP_WHEEL
+    assert a["TENSORRTLLM_INDEX_URL"] == matrix.TRTLLM_INDEX_URL
+    assert a["GITHUB_TRTLLM_COMMIT"] == matrix.TRTLLM_PIP_WHEEL.split("==")[1]
+    assert a["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "0"
+    assert dict(p.steps[1].contexts)["trtllm_wheel"] == str(repo / "container/contexts/empty")
+    assert p.trtllm is not None and p.trtllm.mode == "download"
+    assert "HAS_TRTLLM_CONTEXT" not in args_of(p.steps[0])
+
+
+def test_trtllm_pip_spec_rules(repo: Path) -> None:
+    a = args_of(
+        plan(
+            repo,
+            framework="trtllm",
+            tensorrtllm_pip_wheel="tensorrt-llm==1.2.0",
+            tensorrtllm_index_url="https://idx.example/simple",
+        ).steps[1]
+    )
+    assert (a["GITHUB_TRTLLM_COMMIT"], a["TENSORRTLLM_INDEX_URL"]) == ("1.2.0", "https://idx.example/simple")
+    with pytest.raises(ConfigError, match="has no ==version"):
+        plan(repo, framework="trtllm", tensorrtllm_pip_wheel="tensorrt-llm")
+    a = args_of(
+        plan(repo, framework="trtllm", tensorrtllm_pip_wheel="tensorrt-llm", tensorrtllm_commit="abc").steps[
+            1
+        ]
+    )
+    assert a["GITHUB_TRTLLM_COMMIT"] == "abc"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"tensorrtllm_index_url": "https://x"}, "--tensorrtllm-index-url needs --tensorrtllm-pip-wheel"),
+        (
+            {"tensorrtllm_pip_wheel": "t==1", "tensorrtllm_git_url": "https://g"},
+            "cannot tell how to get TensorRT-LLM",
+        ),
+        (
+            {"tensorrtllm_pip_wheel": "t==1", "tensorrtllm_pip_wheel_dir": "/tmp"},
+            "cannot tell how to get TensorRT-LLM",
+        ),
+        ({"tensorrtllm_git_url": "https://g"}, "--tensorrtllm-git-url needs --tensorrtllm-commit"),
+        ({"tensorrtllm_pip_wheel_dir": "missing"}, "no such folder"),
+    ],
+)
+def test_trtllm_intent_errors(repo: Path, flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        plan(repo, framework="trtllm", **flags)
+
+
+def test_trtllm_build_from_source_plans_the_wheel_step_first(repo: Path) -> None:
+    p = plan(
+        repo,
+        framework="trtllm",
+        target="runtime",
+        tensorrtllm_git_url="https://g.example/trt.git",
+        tensorrtllm_commit="31116825",
+    )
+    wheel, base, fw = p.steps
+    assert wheel.kind == "host" and wheel.name == "trtllm-wheel"
+    assert wheel.argv == (
+        "invoke",
+        "trtllm-wheel",
+        "--output-dir",
+        "/tmp/trtllm_wheel",
+        "--commit",
+        "31116825",
+        "--arch",
+        "amd64",
+        "--nixl-ref",
+        matrix.NIXL_REF,
+        "--git-url",
+        "https://g.example/trt.git",
+    )
+    assert args_of(fw)["HAS_TRTLLM_CONTEXT"] == "1" and args_of(fw)["GITHUB_TRTLLM_COMMIT"] == "31116825"
+    assert dict(fw.contexts)["trtllm_wheel"] == "/tmp/trtllm_wheel"
+    assert "TENSORRTLLM_PIP_WHEEL" not in args_of(fw)
+
+
+def test_trtllm_wheel_dir_with_git_url_is_the_output(repo: Path) -> None:
+    p = plan(
+        repo,
+        framework="trtllm",
+        tensorrtllm_git_url="https://g",
+        tensorrtllm_commit="c",
+        tensorrtllm_pip_wheel_dir="out",
+    )
+    assert p.steps[0].argv[3] == str(repo / "out")
+
+
+def test_trtllm_install_reads_commit_txt(repo: Path) -> None:
+    d = wheel_dir(repo)
+    p = plan(repo, framework="trtllm", tensorrtllm_pip_wheel_dir=str(d))
+    a = args_of(p.steps[1])
+    assert (a["HAS_TRTLLM_CONTEXT"], a["GITHUB_TRTLLM_COMMIT"]) == ("1", "31116825")
+    assert dict(p.steps[1].contexts)["trtllm_wheel"] == str(d)
+    assert [s.kind for s in p.steps] == ["build", "build"]
+
+
+def test_trtllm_explicit_commit_wins_over_commit_txt(repo: Path) -> None:
+    d = wheel_dir(repo)
+    p = plan(repo, framework="trtllm", tensorrtllm_pip_wheel_dir=str(d), tensorrtllm_commit="abc")
+    assert args_of(p.steps[1])["GITHUB_TRTLLM_COMMIT"] == "abc"
+    assert any("wins over" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize(
+    ("wheels", "commit_txt", "message"),
+    [
+        (0, "amd64_1", "must hold exactly one .whl \\(found: none\\)"),
+        (2, "amd64_1", "must hold exactly one .whl \\(found: tensorrt_llm-1.3.0rc0"),
+        (1, "arm64_1", "built for arm64, this build is for amd64"),
+        (1, "garbage", "expected <arch>_<commit>"),
+        (1, None, "no commit.txt"),
+    ],
+)
+def test_trtllm_wheel_dir_errors(repo: Path, wheels: int, commit_txt: str | None, message: str) -> None:
+    d = wheel_dir(repo, wheels=wheels, commit_txt=commit_txt)
+    with pytest.raises(ConfigError, match=message):
+        plan(repo, framework="trtllm", tensorrtllm_pip_wheel_dir=str(d))
+
+
+def test_trtllm_flags_are_ignored_for_other_frameworks(repo: Path) -> None:
+    p = plan(repo, framework="vllm", tensorrtllm_pip_wheel="x==1")
+    assert any("--tensorrtllm-* options are ignored for framework vllm" in w for w in p.warnings)
+    assert "TENSORRTLLM_PIP_WHEEL" not in args_of(p.steps[1])
+
+
+def test_trtllm_nixl_kvcache_flag(repo: Path) -> None:
+    p = plan(repo, framework="trtllm", trtllm_use_nixl_kvcache_experimental=True)
+    assert args_of(p.steps[1])["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "1"
+
+
+# ----- JSON ------------------------------------------------------------------------------------------------------
+
+
+def test_json_plan_shape(repo: Path) -> None:
+    data = json.loads(
+        json.dumps(plan(repo, {"HF_TOKEN": "hf_zzz"}, framework="sglang", target="runtime").to_json())
+    )
+    assert data["framework"] == "sglang" and data["cuda_version"] == "12.9"
+    assert isinstance(data["steps"], list) and len(data["steps"]) == 2
+    step = data["steps"][1]
+    for key in ("argv", "dockerfile", "target", "tags", "build_args", "secrets", "platform"):
+        assert key in step
+    assert step["secrets"] == ["hf-token"]
+    assert step["build_args"]["DYNAMO_BASE_IMAGE"] == data["steps"][0]["tags"][0]
+    assert step["argv"][0] == "docker" and step["platform"] == "linux/amd64"
+    assert "hf_zzz" not in json.dumps(data)
