@@ -13,7 +13,6 @@ from .config import Config, format_value
 from .config import env_example as example_text
 from .settings import SECRET_ENV_VARS, specs
 
-
 ENV_EXAMPLE = Extra(
     "env_example", "Print the text of .env.example (every setting with its default).", bool, False
 )

@@ -1,0 +1,35 @@
+"""Promises the repository makes about itself: CI runs the README's commands, files stay in sync."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers import PROJECT
+
+
+def readme_commands() -> list[str]:
+    """The indented command lines of the README's set-up section."""
+    text = (PROJECT / "README.md").read_text()
+    section = text.split("## Set up and run", 1)[1].split("\n## ", 1)[0]
+    return [line.strip() for line in section.splitlines() if line.startswith("    ") and line.strip()]
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    assert readme_commands() == [
+        "scripts/quickstart",
+        "scripts/setup && .venv/bin/nox -s lint typecheck tests",
+    ]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (PROJECT / ".ci/run").read_text().splitlines()
+    assert readme_commands()[1] in ci
+
+
+def test_scripts_are_executable_bash_with_strict_mode() -> None:
+    for name in ("setup", "quickstart", "engine-up", "registry-up", "stand-in-base"):
+        path = PROJECT / "scripts" / name
+        assert path.stat().st_mode & 0o111, name
+        text = path.read_text()
+        assert text.startswith("#!/usr/bin/env bash"), name
+        assert re.search(r"^set -euo pipefail$", text, re.M), name
