@@ -114,7 +114,7 @@ def test_unknown_prefixed_environment_variable_is_a_warning(tmp_path: Path) -> N
 
 
 def test_missing_env_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="env file not found: nope.env"):
+    with pytest.raises(ConfigError, match=r"env file not found: nope\.env"):
         load_config(tmp_path, env_file="nope.env", environ={}, flags={}, cwd=tmp_path)
 
 

@@ -21,7 +21,7 @@ def builds(p):  # type: ignore[no-untyped-def]
     return [s for s in p.steps if s.kind == "build"]
 
 
-# ----- steps and targets -------------------------------------------------------------------------
+# ----- steps and targets --------------------------------------------------------------------------
 
 
 def test_default_vllm_plan(repo: Path) -> None:
@@ -76,7 +76,7 @@ def test_unknown_target_lists_the_valid_ones(repo: Path) -> None:
 
 def test_local_dev_target(repo: Path) -> None:
     p = plan(repo, target="local-dev", uid="1234", gid="99")
-    base, fw, ld = p.steps
+    _, fw, ld = p.steps
     assert fw.target == "dev" and fw.tags[1] == "dynamo:latest-vllm"
     assert ld.tags == tuple(t.replace("vllm", "vllm-local-dev") for t in fw.tags)
     assert args_of(ld) == {"DEV_BASE": fw.tags[0], "USER_UID": "1234", "USER_GID": "99", "ARCH": "amd64"}
@@ -97,7 +97,7 @@ def test_local_dev_with_a_tag_ending_in_local_dev(repo: Path) -> None:
     assert args_of(p.steps[2])["DEV_BASE"] == "me/dyn:x"
 
 
-# ----- dev image -----------------------------------------------------------------------------------
+# ----- dev image ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_uid_gid_rules(repo: Path) -> None:
     assert args_of(plan(repo, dev_image="d:1", uid="7").steps[0])["USER_UID"] == "7"
 
 
-# ----- framework matrix ----------------------------------------------------------------------------
+# ----- framework matrix ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("variant", matrix.VARIANTS, ids=[v.key for v in matrix.VARIANTS])
@@ -170,7 +170,7 @@ def test_unsupported_cuda_lists_valid_combinations(repo: Path) -> None:
 
 
 def test_unknown_framework(repo: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown framework 'foo'.*none, vllm, sglang, trtllm"):
+    with pytest.raises(ConfigError, match=r"unknown framework 'foo'.*none, vllm, sglang, trtllm"):
         plan(repo, framework="foo")
 
 
@@ -192,7 +192,7 @@ def test_base_image_overrides(repo: Path) -> None:
     )
 
 
-# ----- features --------------------------------------------------------------------------------------
+# ----- features -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_version_override(repo: Path) -> None:
     assert args_of(p.steps[0])["DYNAMO_VERSION"] == "2.0.0"
 
 
-# ----- architecture ------------------------------------------------------------------------------------
+# ----- architecture -------------------------------------------------------------------------------
 
 
 def test_arm64_args(repo: Path) -> None:
@@ -288,7 +288,7 @@ def test_bad_platforms(repo: Path, platform: str, message: str) -> None:
         plan(repo, platform=platform)
 
 
-# ----- tags --------------------------------------------------------------------------------------------
+# ----- tags ---------------------------------------------------------------------------------------
 
 
 def test_custom_tag_replaces_only_the_versioned_tag(repo: Path) -> None:
@@ -315,7 +315,7 @@ def test_ref_helpers() -> None:
     assert with_suffix("a:1", "-efa") == "a:1-efa"
 
 
-# ----- EFA, push, cache, contexts, network, frontend -----------------------------------------------------
+# ----- EFA, push, cache, contexts, network, frontend ----------------------------------------------
 
 
 def test_make_efa(repo: Path) -> None:
@@ -381,7 +381,7 @@ def test_legacy_frontend_and_builder(repo: Path) -> None:
     assert remote.argv[:6] == ("docker", "buildx", "build", "--builder", "farm", "--load")
 
 
-# ----- secrets -------------------------------------------------------------------------------------------
+# ----- secrets ------------------------------------------------------------------------------------
 
 
 def test_sccache_args_and_secrets(repo: Path) -> None:
@@ -459,7 +459,7 @@ def test_user_build_args(repo: Path) -> None:
         plan(repo, build_args=("1X=2",))
 
 
-# ----- TensorRT-LLM ------------------------------------------------------------------------------------------
+# ----- TensorRT-LLM -------------------------------------------------------------------------------
 
 
 def wheel_dir(root: Path, *, wheels: int = 1, commit_txt: str | None = "amd64_31116825") -> Path:
@@ -534,7 +534,7 @@ def test_trtllm_build_from_source_plans_the_wheel_step_first(repo: Path) -> None
         tensorrtllm_git_url="https://g.example/trt.git",
         tensorrtllm_commit="31116825",
     )
-    wheel, base, fw = p.steps
+    wheel, _, fw = p.steps
     assert wheel.kind == "host" and wheel.name == "trtllm-wheel"
     assert wheel.argv == (
         "invoke",
@@ -609,7 +609,7 @@ def test_trtllm_nixl_kvcache_flag(repo: Path) -> None:
     assert args_of(p.steps[1])["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "1"
 
 
-# ----- JSON ------------------------------------------------------------------------------------------------------
+# ----- JSON ---------------------------------------------------------------------------------------
 
 
 def test_json_plan_shape(repo: Path) -> None:
