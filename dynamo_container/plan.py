@@ -155,6 +155,12 @@ def with_suffix(ref: str, suffix: str) -> str:
     return f"{repo}:{tag or 'latest'}{suffix}"
 
 
+def names_registry(ref: str) -> bool:
+    """True when an image reference names its registry host (docker's rule: '.' or ':' or localhost)."""
+    first, sep, _ = ref.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
 def looks_like_credential(name: str) -> bool:
     parts = name.upper().split("_")
     if any(p in _CREDENTIAL_WORDS for p in parts):
@@ -558,6 +564,9 @@ def plan_build(
 
     version_str = version.version
     fw_part = f"{fw.name}{req.cuda_suffix}"
+    registry = s.registry.strip().rstrip("/")
+    image_repo = f"{registry}/{s.image_name}" if registry else s.image_name
+    base_repo = f"{registry}/{s.base_image_name}" if registry else s.base_image_name
     steps: list[Step] = []
     build_kw: dict[str, Any] = {
         "platform": req.platform,
@@ -610,12 +619,12 @@ def plan_build(
 
     def image_tags(target: str) -> list[str]:
         suffix = "" if target in ("", matrix.LOCAL_DEV_STAGE) else "-" + target.replace("_", "-")
-        versioned = s.tag.strip() or f"{s.image_name}:{version_str}-{fw_part}{suffix}"
+        versioned = s.tag.strip() or f"{image_repo}:{version_str}-{fw_part}{suffix}"
         if req.local_dev:  # the dev image under a local-dev name would collide with the local-dev image
             versioned = versioned.removesuffix("-local-dev")
         tags = [versioned]
         if not s.no_tag_latest:
-            tags.append(f"{s.image_name}:latest-{fw_part}{suffix}")
+            tags.append(f"{image_repo}:latest-{fw_part}{suffix}")
         return tags
 
     if trtllm is not None and trtllm.mode == "build":
@@ -652,7 +661,7 @@ def plan_build(
         if fw.name != "none" or base_only:
             base_target = req.target if base_only else "base"
             base_suffix = "" if base_target == "base" else "-" + base_target.replace("_", "-")
-            base_ref = f"{s.base_image_name}:{version_str}-{fw_part}{base_suffix}"
+            base_ref = f"{base_repo}:{version_str}-{fw_part}{base_suffix}"
             if base_only and s.tag.strip():
                 base_ref = s.tag.strip()
             step = build_step(
@@ -704,7 +713,7 @@ def plan_build(
             [("DEV_BASE", dev_base), ("USER_UID", req.uid), ("USER_GID", req.gid), ("ARCH", req.arch)],
             step_secrets=[],
             contexts=[],
-            ctx=container,
+            ctx=context,  # the original used container/; one context (and one .dockerignore) for all steps
             cache=False,
         )
         steps.append(step)
@@ -738,17 +747,26 @@ def plan_build(
         final_steps.append(step)
         final_tags = efa_tags
     if s.push:
-        for step in final_steps:
-            for t in step.tags:
-                steps.append(
-                    Step(
-                        name="push",
-                        title=f"push {t}",
-                        kind="push",
-                        argv=(frontend.docker, "push", t),
-                        tags=(t,),
-                    )
+        to_push = [t for step in final_steps for t in step.tags if names_registry(t)]
+        skipped = [t for step in final_steps for t in step.tags if not names_registry(t)]
+        if not to_push:
+            raise ConfigError(
+                "--push needs image names that name a registry",
+                "add --registry HOST[:PORT][/NAMESPACE], or a --tag such as registry.example:5000/dynamo:v1",
+            )
+        if skipped:
+            warnings.append(f"not pushed (no registry in the name): {', '.join(skipped)}")
+        for i, t in enumerate(to_push, 1):
+            steps.append(
+                Step(
+                    name="push",
+                    title=f"push {t}",
+                    kind="push",
+                    argv=(frontend.docker, "push", t),
+                    tags=(t,),
+                    log=str(log_dir / f"push-{i}.log"),
                 )
+            )
 
     summary = _summary(
         cfg,

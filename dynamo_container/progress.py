@@ -36,7 +36,8 @@ class BuildProgress:
         m = _VERTEX.match(line)
         if m:
             stage = _STAGE.match(m["name"])
-            if stage:  # only Dockerfile instructions count; skip [internal] and metadata loads
+            # only Dockerfile instructions that do work count: not [internal] loads, not FROM resolution
+            if stage and not m["text"].startswith("FROM "):
                 vid = m["id"]
                 if vid not in self.vertices:
                     self.vertices[vid] = Vertex(stage["stage"], m["text"])

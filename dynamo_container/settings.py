@@ -153,6 +153,10 @@ class Settings:
     nixl_ucx_ref: str = _setting(matrix.NIXL_UCX_REF, "UCX git ref built for NIXL.")
     nixl_ucx_efa_ref: str = _setting(matrix.NIXL_UCX_EFA_REF, "UCX git ref used with --make-efa.")
     efa_version: str = _setting(matrix.PINS["EFA_VERSION"], "AWS EFA installer version of the EFA layer.")
+    registry: str = _setting(
+        "",
+        "Registry (and namespace) in front of the image names, e.g. registry.example:5000/team; --push target.",
+    )
     image_name: str = _setting("dynamo", "Repository name of the framework images.")
     base_image_name: str = _setting("dynamo-base", "Repository name of the step-1 base images.")
     container_dir: str = _setting(

@@ -80,7 +80,7 @@ def test_local_dev_target(repo: Path) -> None:
     assert fw.target == "dev" and fw.tags[1] == "dynamo:latest-vllm"
     assert ld.tags == tuple(t.replace("vllm", "vllm-local-dev") for t in fw.tags)
     assert args_of(ld) == {"DEV_BASE": fw.tags[0], "USER_UID": "1234", "USER_GID": "99", "ARCH": "amd64"}
-    assert ld.context == str(repo / "container") and ld.target == "local-dev"
+    assert ld.context == str(repo) and ld.target == "local-dev"
     assert p.run_hint == f"invoke run --image {ld.tags[0]} --mount-workspace"
 
 
@@ -334,10 +334,21 @@ def test_make_efa_needs_an_image(repo: Path) -> None:
         plan(repo, target="base", make_efa=True)
 
 
-def test_push_pushes_the_final_images(repo: Path) -> None:
-    p = plan(repo, target="runtime", push=True, tag="reg.example:5000/dynamo:rc1")
+def test_push_pushes_the_final_images_to_their_registry(repo: Path) -> None:
+    p = plan(repo, target="runtime", push=True, registry="reg.example:5000/team")
     pushes = [s for s in p.steps if s.kind == "push"]
+    assert p.steps[1].tags[1] == "reg.example:5000/team/dynamo:latest-vllm-runtime"
+    assert p.steps[0].tags[0].startswith("reg.example:5000/team/dynamo-base:")
     assert [s.argv for s in pushes] == [("docker", "push", t) for t in p.steps[1].tags]
+    assert len({s.log for s in pushes}) == 2
+
+
+def test_push_skips_names_without_a_registry(repo: Path) -> None:
+    p = plan(repo, target="runtime", push=True, tag="localhost/dynamo:rc1")
+    assert [s.argv[-1] for s in p.steps if s.kind == "push"] == ["localhost/dynamo:rc1"]
+    assert any("not pushed (no registry in the name): dynamo:latest-vllm-runtime" in w for w in p.warnings)
+    with pytest.raises(ConfigError, match="--push needs image names that name a registry"):
+        plan(repo, push=True)
 
 
 def test_cache_flags_on_base_and_framework_only(repo: Path) -> None:

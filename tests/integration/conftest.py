@@ -1,0 +1,99 @@
+"""Integration tier: a real Docker engine, the stand-in family, uniquely named images removed afterwards.
+
+Without an engine these tests are skipped with the reason; in CI (CI set) a missing engine fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import PROJECT
+
+INVOKE = str(Path(sys.executable).parent / "invoke")
+STANDIN_BASE = "dynamo-standin-base:bookworm"
+STANDIN_ENV = "tests/fixtures/stand-in.env"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs a Docker engine for the integration tests: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:
+        _unavailable(f"no Docker engine answers ({type(exc).__name__}); run scripts/engine-up")
+    try:
+        client.images.get(STANDIN_BASE)
+    except Exception:
+        _unavailable(f"the stand-in base image {STANDIN_BASE} is missing; run scripts/stand-in-base")
+    return client
+
+
+@dataclass
+class Names:
+    """Unique image repositories for one test; every image under them is removed afterwards."""
+
+    token: str
+    image: str
+    base: str
+    extra: list[str] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {"DYNAMO_IMAGE_NAME": self.image, "DYNAMO_BASE_IMAGE_NAME": self.base}
+
+
+def remove_images(client: Any, repos: list[str]) -> None:
+    for image in client.images.list():
+        for tag in image.tags:
+            repo = tag.rsplit(":", 1)[0]
+            if any(repo == r or repo.endswith("/" + r) for r in repos):
+                try:
+                    client.images.remove(tag, force=True, noprune=False)
+                except Exception:
+                    pass
+
+
+@pytest.fixture
+def names(docker_client: Any) -> Iterator[Names]:
+    token = uuid.uuid4().hex[:8]
+    n = Names(token, f"dyntest-{token}", f"dyntest-{token}-base")
+    try:
+        yield n
+    finally:
+        remove_images(docker_client, [n.image, n.base, *n.extra])
+
+
+def invoke(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = PROJECT, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DYNAMO_")}
+    base.update(env or {})
+    return subprocess.run([INVOKE, *args], cwd=cwd, env=base, capture_output=True, text=True, timeout=timeout)
+
+
+def build_info(client: Any, image: str) -> dict[str, list[str]]:
+    """NAME -> values recorded in /opt/dynamo/build-info.env by the stand-in stages."""
+    out = client.containers.run(
+        image, ["cat", "/opt/dynamo/build-info.env"], remove=True, network_mode="none", entrypoint=[]
+    )
+    info: dict[str, list[str]] = {}
+    for line in out.decode().splitlines():
+        key, _, value = line.partition("=")
+        info.setdefault(key, []).append(value)
+    return info

@@ -1,0 +1,171 @@
+"""Real builds of the stand-in family through `invoke build`, inspected with docker-py."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dynamo_container import matrix
+from tests.helpers import PROJECT
+from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, build_info, invoke
+
+CACHED = re.compile(r"Step (\d+)/(\d+) done in [0-9.]+s \((\d+)/(\d+) steps cached\)")
+
+
+def build(names: Names, *args: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
+    """Plan (dry run, JSON) then build for real; returns the plan and the build's output."""
+    flags = ["--env-file", STANDIN_ENV, *args]
+    planned = invoke("build", *flags, "--dry-run", "--json", env={**names.env(), **(env or {})})
+    assert planned.returncode == 0, planned.stderr
+    result = invoke("build", *flags, env={**names.env(), **(env or {})})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    return json.loads(planned.stdout), result.stdout + result.stderr
+
+
+def run_in(client: Any, image: str, *cmd: str) -> str:
+    return client.containers.run(image, list(cmd), remove=True, network_mode="none").decode().strip()
+
+
+@pytest.mark.parametrize("framework", matrix.FRAMEWORKS)
+def test_every_framework_builds_its_runtime_image(names: Names, docker_client: Any, framework: str) -> None:
+    plan, output = build(names, "--framework", framework, "--target", "runtime")
+    for step in plan["steps"]:
+        for tag in step["tags"]:
+            docker_client.images.get(tag)  # every planned tag exists
+    final = plan["steps"][-1]
+    image = docker_client.images.get(final["tags"][0])
+    labels = image.labels
+    assert labels["org.opencontainers.image.revision"] == plan["commit"]
+    assert labels["org.opencontainers.image.version"] == plan["python_version"]
+    assert (labels["ai.dynamo.framework"], labels["ai.dynamo.target"]) == (framework, "runtime")
+    assert labels["ai.dynamo.cuda-version"] == plan["cuda_version"]
+    info = build_info(docker_client, final["tags"][0])
+    recorded = [k for k in final["build_args"] if k in info]
+    assert {"DYNAMO_COMMIT_SHA", "CUDA_VERSION", "RUNTIME_IMAGE"} <= set(recorded)
+    for key in recorded:
+        assert final["build_args"][key] in info[key], key
+    modules = ", ".join(matrix.framework(framework).modules)
+    uid = run_in(
+        docker_client, final["tags"][0], "python3", "-c", f"import os, {modules}; print(os.getuid())"
+    )
+    assert uid == "1000"
+    assert "Summary" in output and final["tags"][0] in output
+
+
+def test_dev_and_local_dev_with_the_requested_ids(names: Names, docker_client: Any) -> None:
+    plan, _ = build(names, "--framework", "vllm", "--target", "local-dev", "--uid", "4242", "--gid", "4343")
+    dev_tag, local_tag = plan["steps"][1]["tags"][0], plan["steps"][2]["tags"][0]
+    assert local_tag == dev_tag + "-local-dev"
+    assert docker_client.images.get(dev_tag).labels["ai.dynamo.target"] == "dev"
+    assert run_in(docker_client, local_tag, "sh", "-c", "id -u; id -g; id -un") == "4242\n4343\ndynamo"
+
+
+def test_second_build_is_fully_cached(names: Names) -> None:
+    build(names, "--framework", "sglang", "--target", "runtime")
+    _, output = build(names, "--framework", "sglang", "--target", "runtime")
+    steps = CACHED.findall(output)
+    assert len(steps) == 2
+    for _, _, cached, total in steps:
+        assert int(total) > 0 and cached == total, output
+
+
+def family_with(tmp_path: Path, dockerfile: str, stage: str, instruction: str) -> Path:
+    """A copy of the stand-in family with `instruction` added at the start of `stage`."""
+    family = tmp_path / "family"
+    shutil.copytree(PROJECT / "tests/fixtures/container", family)
+    path = family / dockerfile
+    text = path.read_text()
+    head, sep, rest = text.partition(f" AS {stage}\n")
+    assert sep, f"no stage {stage} in {dockerfile}"
+    path.write_text(head + sep + instruction + "\n" + rest)
+    return family
+
+
+def test_a_failing_run_names_step_stage_and_instruction(names: Names, tmp_path: Path) -> None:
+    family = family_with(tmp_path, "Dockerfile.vllm", "runtime", "RUN echo about to fail && exit 3")
+    logs = tmp_path / "logs"
+    env = {**names.env(), "DYNAMO_CONTAINER_DIR": str(family), "DYNAMO_LOG_DIR": str(logs)}
+    r = invoke("build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", env=env)
+    assert r.returncode == 1  # docker's own exit code for a failed build
+    assert "error: step 2/2 (framework: vllm image" in r.stderr
+    assert "stage runtime, instruction RUN echo about to fail && exit 3" in r.stderr
+    assert "Dockerfile.vllm:" in r.stderr
+    assert f"last lines of {logs / 'framework.log'}" in r.stderr
+    assert "about to fail" in (logs / "framework.log").read_text()
+    assert "Traceback" not in r.stderr
+
+
+def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: Any) -> None:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=3)
+    except Exception as exc:
+        from tests.integration.conftest import _unavailable
+
+        _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
+    ref = f"127.0.0.1:5000/{names.image}:pushed"
+    names.extra.append(f"127.0.0.1:5000/{names.image}")
+    plan, output = build(names, "--framework", "none", "--target", "runtime", "--tag", ref, "--push")
+    assert [s["argv"] for s in plan["steps"] if s["name"] == "push"][0][-1] == ref
+    docker_client.images.remove(ref, force=True)
+    pulled = docker_client.images.pull(f"127.0.0.1:5000/{names.image}", tag="pushed")
+    assert pulled.labels["ai.dynamo.framework"] == "none"
+
+
+def test_ctrl_c_stops_the_build_and_exits_130(names: Names, tmp_path: Path, docker_client: Any) -> None:
+    family = family_with(tmp_path, "Dockerfile.vllm", "runtime", f"RUN echo slow-{names.token} && sleep 120")
+    env = {**names.env(), "DYNAMO_CONTAINER_DIR": str(family), "DYNAMO_LOG_DIR": str(tmp_path / "logs")}
+    import os
+
+    proc = subprocess.Popen(
+        [INVOKE, "build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime"],
+        cwd=PROJECT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("DYNAMO_")}, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in proc.stdout:
+        if f"slow-{names.token}" in line and "#" in line and "0." in line:
+            break
+        assert time.monotonic() < deadline, "the slow step never started"
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted: step 2/2 (framework) was stopped" in err
+    left = subprocess.run(["pgrep", "-f", f"dyntest-{names.token}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "a docker process of the build is still running"
+    assert not [c for c in docker_client.containers.list() if names.token in str(c.attrs)]
+    with pytest.raises(Exception):  # noqa: B017 - docker-py's ImageNotFound
+        docker_client.images.get(f"{names.image}:latest-vllm-runtime")
+
+
+def test_unreachable_engine_is_one_line_before_any_step() -> None:
+    r = invoke(
+        "build",
+        "--env-file",
+        STANDIN_ENV,
+        "--framework",
+        "none",
+        "--target",
+        "runtime",
+        env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
+    )
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == [
+        "error: cannot reach the Docker engine at tcp://127.0.0.1:9 (start it (scripts/engine-up installs and "
+        "starts one) or point DOCKER_HOST at a running engine)"
+    ]
+    assert "Step 1/" not in r.stdout
