@@ -98,7 +98,7 @@ def explain_engine_error(url: str, error: Exception) -> EngineError:
         )
     return EngineError(
         f"cannot reach the Docker engine at {url}",
-        "start it (scripts/engine-up installs and starts one) or point DOCKER_HOST at a running engine",
+        "start one with scripts/engine-up, or point DOCKER_HOST at a running engine",
     )
 
 

@@ -5,6 +5,7 @@ Without an engine these tests are skipped with the reason; in CI (CI set) a miss
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -63,10 +64,8 @@ def remove_images(client: Any, repos: list[str]) -> None:
         for tag in image.tags:
             repo = tag.rsplit(":", 1)[0]
             if any(repo == r or repo.endswith("/" + r) for r in repos):
-                try:
+                with contextlib.suppress(Exception):  # already gone with an earlier tag
                     client.images.remove(tag, force=True, noprune=False)
-                except Exception:
-                    pass
 
 
 @pytest.fixture

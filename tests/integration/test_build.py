@@ -114,8 +114,8 @@ def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: 
         _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
     ref = f"127.0.0.1:5000/{names.image}:pushed"
     names.extra.append(f"127.0.0.1:5000/{names.image}")
-    plan, output = build(names, "--framework", "none", "--target", "runtime", "--tag", ref, "--push")
-    assert [s["argv"] for s in plan["steps"] if s["name"] == "push"][0][-1] == ref
+    plan, _ = build(names, "--framework", "none", "--target", "runtime", "--tag", ref, "--push")
+    assert [s["argv"][-1] for s in plan["steps"] if s["name"] == "push"] == [ref]
     docker_client.images.remove(ref, force=True)
     pulled = docker_client.images.pull(f"127.0.0.1:5000/{names.image}", tag="pushed")
     assert pulled.labels["ai.dynamo.framework"] == "none"
@@ -165,7 +165,7 @@ def test_unreachable_engine_is_one_line_before_any_step() -> None:
     )
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
-        "error: cannot reach the Docker engine at tcp://127.0.0.1:9 (start it (scripts/engine-up installs and "
-        "starts one) or point DOCKER_HOST at a running engine)"
+        "error: cannot reach the Docker engine at tcp://127.0.0.1:9 "
+        "(start one with scripts/engine-up, or point DOCKER_HOST at a running engine)"
     ]
     assert "Step 1/" not in r.stdout
