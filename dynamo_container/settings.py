@@ -155,7 +155,7 @@ class Settings:
     efa_version: str = _setting(matrix.PINS["EFA_VERSION"], "AWS EFA installer version of the EFA layer.")
     registry: str = _setting(
         "",
-        "Registry (and namespace) in front of the image names, e.g. registry.example:5000/team; --push target.",
+        "Registry (and namespace) in front of the image names, e.g. registry.example:5000/team.",
     )
     image_name: str = _setting("dynamo", "Repository name of the framework images.")
     base_image_name: str = _setting("dynamo-base", "Repository name of the step-1 base images.")
