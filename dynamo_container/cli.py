@@ -18,7 +18,7 @@ from invoke.tasks import Task
 
 from .config import load_config
 from .errors import DynamoError
-from .settings import Group, SettingSpec, in_groups
+from .settings import Group, SettingSpec, by_name, in_groups
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,13 @@ def settings_task(
     groups: Sequence[Group],
     *,
     exclude: Sequence[str] = (),
+    include: Sequence[str] = (),
     extras: Sequence[Extra] = (ENV_FILE,),
     fixed: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], SettingsTask]:
     """Decorator: `body(c, cfg, **extras)` becomes a task with a flag per setting of `groups`."""
     specs = [s for s in in_groups(*groups) if s.name not in exclude and s.cli]
+    specs += [by_name()[n] for n in include]
 
     def wrap(body: Callable[..., Any]) -> SettingsTask:
         def run(c: Context, **parsed: Any) -> Any:
@@ -133,7 +135,7 @@ def settings_task(
                 }
                 return body(c, cfg, **extra_values)
             except DynamoError as exc:
-                raise Exit(f"error: {exc}", code=exc.exit_code) from None
+                raise Exit(f"error: {exc}" if exc.message else None, code=exc.exit_code) from None
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
 

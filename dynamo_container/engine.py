@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +113,46 @@ def preflight(cfg: Config) -> str:
     except Exception as exc:  # docker-py raises several unrelated types for the same cause
         raise explain_engine_error(url, exc) from None
     return version
+
+
+_PROC_LIMITS = {
+    "Max locked memory": "memlock",
+    "Max open files": "nofile",
+    "Max stack size": "stack",
+    "Max processes": "nproc",
+    "Max core file size": "core",
+}
+
+
+def local_engine_limits(url: str, pidfile: str = "/var/run/docker.pid") -> dict[str, int]:
+    """Hard resource limits of a local dockerd (-1: unlimited); {} when the engine is not local."""
+    from pathlib import Path
+
+    if not url.startswith("unix://"):
+        return {}
+    try:
+        pid = Path(pidfile).read_text().strip()
+        text = Path(f"/proc/{pid}/limits").read_text()
+    except OSError:
+        return {}
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        for label, kind in _PROC_LIMITS.items():
+            if line.startswith(label):
+                hard = line[len(label) :].split()[1]
+                out[kind] = -1 if hard == "unlimited" else int(hard)
+    return out
+
+
+def ulimit_problems(requested: Sequence[str], limits: dict[str, int]) -> list[str]:
+    """Requested ulimits (TYPE=SOFT[:HARD]) that the engine's own hard limits cannot grant."""
+    problems = []
+    for item in requested:
+        kind, _, value = item.partition("=")
+        wanted = int(value.split(":")[-1])
+        cap = limits.get(kind)
+        if cap is None or cap == -1:
+            continue
+        if wanted == -1 or wanted > cap:
+            problems.append(f"{item} (the engine's hard limit is {cap})")
+    return problems

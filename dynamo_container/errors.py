@@ -23,3 +23,9 @@ class ConfigError(DynamoError):
 
 class EngineError(DynamoError):
     """The Docker engine or CLI is missing, unreachable or refuses us."""
+
+
+class Interrupted(DynamoError):
+    """Ctrl-C: the running docker process was stopped."""
+
+    exit_code = 130

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TextIO
 
 from . import render
 from .config import Config
-from .errors import ConfigError, DynamoError
+from .errors import ConfigError, DynamoError, Interrupted
 from .plan import BuildPlan, Step
 from .progress import BuildProgress
 
@@ -34,10 +34,6 @@ class StepFailed(DynamoError):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-class Interrupted(DynamoError):
-    exit_code = 130
 
 
 @dataclass

@@ -51,7 +51,7 @@ def lint(cfg: Config) -> None:
 def tasks(root: Path) -> list[SettingsTask]:
     @settings_task(root, "lint", (), extras=(ENV_FILE,))
     def lint_task(c: Context, cfg: Config) -> None:
-        """Lint every Dockerfile (container/ and the stand-in family) with hadolint and container/.hadolint.yaml."""
+        """Lint every Dockerfile (container/ and the stand-in family) with hadolint."""
         lint(cfg)
 
     return [lint_task]

@@ -165,6 +165,85 @@ class Settings:
     context: str = _setting(".", "Docker build context (relative to the project root).")
     build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
     log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
+    # ----- invoke run --------------------------------------------------------------------------------
+    image: str = _setting(
+        "",
+        "Image to run. Empty: dynamo:latest-<framework>[-<target>] from --framework/--target.",
+        group="run",
+    )
+    name: str = _setting("", "Container name.", group="run")
+    gpus: str = _setting(
+        "all", "GPUs for the container: all, a count, a device list (0,1 or GPU UUIDs), or none.", group="run"
+    )
+    hf_cache: str = _setting(
+        "",
+        "Host folder of the Hugging Face cache mounted into the container, or none. Empty: $HF_HOME, or "
+        "<repo>/.cache/huggingface with --mount-workspace.",
+        group="run",
+    )
+    volumes: tuple[str, ...] = _setting(
+        (), "Extra volume SRC:DST[:OPTS] (repeatable); SRC must exist.", group="run", flag="volume", short="v"
+    )
+    envs: tuple[str, ...] = _setting(
+        (),
+        "Container environment NAME=VALUE, or NAME to pass your value by name (repeatable; credentials only "
+        "by name).",
+        group="run",
+        flag="env",
+        short="e",
+    )
+    ports: tuple[str, ...] = _setting(
+        (), "Published port HOST:CONTAINER (repeatable).", group="run", flag="port", short="p"
+    )
+    entrypoint: str = _setting("", "Override the image's entrypoint.", group="run")
+    privileged: bool | None = _setting(
+        None,
+        "Run privileged (default: only with --mount-workspace).",
+        group="run",
+        negative_flag="no-privileged",
+    )
+    rm: bool = _setting(True, "Remove the container when it exits.", group="run", negative_flag="no-rm")
+    interactive: bool = _setting(
+        False, "Keep stdin open (-i; -it for an interactive terminal).", group="run", short="i"
+    )
+    tty: bool = _setting(
+        False, "Allocate a terminal (-t; -it for an interactive terminal).", group="run", short="t"
+    )
+    mount_workspace: bool = _setting(
+        False,
+        "Mount the repository at /workspace, /tmp, /mnt and the HF cache, pass HF_TOKEN by name; "
+        "interactive and privileged.",
+        group="run",
+    )
+    use_nixl_gds: bool = _setting(False, "Enable NIXL GPUDirect Storage (udev mount, IPC_LOCK).", group="run")
+    network: str = _setting(
+        "host", "Network mode of the container (host, none, bridge, a network name).", group="run"
+    )
+    user: str = _setting(
+        "",
+        "User in the container: UID[:GID], a name, or host (your UID:GID). Empty: the image's user.",
+        group="run",
+    )
+    workdir: str = _setting("/workspace", "Working directory in the container.", group="run")
+    shm_size: str = _setting("10G", "Size of /dev/shm.", group="run")
+    ulimits: tuple[str, ...] = _setting(
+        ("memlock=-1", "stack=67108864", "nofile=65536:65536"),
+        "Resource limit TYPE=SOFT[:HARD] (repeatable); replaces the default of its TYPE; TYPE= drops it.",
+        group="run",
+        flag="ulimit",
+    )
+    runtime: str = _setting("", "Container runtime (--runtime), e.g. nvidia.", group="run")
+    container_env_file: str = _setting(
+        "", "An env file for the container itself (docker run --env-file).", group="run"
+    )
+    cuda_device_order: str = _setting(
+        "PCI_BUS_ID",
+        "CUDA_DEVICE_ORDER in GPU containers, so device numbers agree with nvidia-smi.",
+        group="run",
+    )
+    driver_capabilities: str = _setting(
+        "compute,utility", "NVIDIA_DRIVER_CAPABILITIES in GPU containers.", group="run"
+    )
     # ----- docker engine ---------------------------------------------------------------------------
     docker_cli: str = _setting("docker", "Docker CLI executable.", group="engine")
     build_frontend: str = _setting(

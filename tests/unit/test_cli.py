@@ -181,3 +181,46 @@ def test_config_shows_value_and_source(project: Path) -> None:
     table = run(project, "config")
     assert table.returncode == 0
     assert "DYNAMO_FRAMEWORK" in table.stdout and ".env:1" in table.stdout and "ghp_file" not in table.stdout
+
+
+def test_run_flags_as_typed(project: Path) -> None:
+    (project / "data").mkdir()
+    r = run(
+        project,
+        "run",
+        "--image",
+        "img:1",
+        "-it",
+        "-e",
+        "A=1",
+        "-e",
+        "B",
+        "-v",
+        "./data:/d",
+        "--gpus",
+        "0,1",
+        "--dry-run",
+        "--json",
+        "--",
+        "python3",
+        "-c",
+        "print('a b')",
+    )
+    data = json.loads(r.stdout)
+    argv = data["argv"]
+    assert argv[:5] == ["/nonexistent/docker", "run", "--gpus", '"device=0,1"', "-it"]
+    assert argv[-4:] == ["img:1", "python3", "-c", "print('a b')"]
+    assert argv[argv.index("A=1") - 1] == "-e"
+    assert f"{project / 'data'}:/d" in argv
+    text = run(project, "run", "--image", "img:1", "--gpus", "none", "--dry-run", "--", "echo", "x y")
+    assert text.returncode == 0
+    assert shlex.split(text.stdout.replace("\\\n", " "))[-3:] == ["img:1", "echo", "x y"]
+
+
+def test_run_errors(project: Path) -> None:
+    r = run(project, "run", "--user", "a b", "--dry-run")
+    assert r.returncode == 1 and r.stderr.startswith("error: --user 'a b' is not a user")
+    r = run(project, "run", "-e", "GITHUB_TOKEN=ghp_x", "--dry-run")
+    assert r.returncode == 1 and "by name: -e GITHUB_TOKEN" in r.stderr and "ghp_x" not in r.stderr
+    r = run(project, "run", "--json")
+    assert r.returncode == 1 and "add --dry-run" in r.stderr

@@ -1,0 +1,216 @@
+"""`invoke run` as a plan: every option and the original run script's defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dynamo_container.errors import ConfigError
+from dynamo_container.run_plan import HostInfo, RunPlan, gpus_value, plan_run
+from tests.helpers import config
+
+HOST = HostInfo(1234, 5678)
+ORIGINAL_DEFAULTS = [
+    "--network",
+    "host",
+    "--shm-size=10G",
+    "--ulimit",
+    "memlock=-1",
+    "--ulimit",
+    "stack=67108864",
+    "--ulimit",
+    "nofile=65536:65536",
+]
+
+
+def run(
+    root: Path, command: list[str] | None = None, environ: dict[str, str] | None = None, **flags: Any
+) -> RunPlan:
+    return plan_run(config(root, **flags), command or [], HOST, environ or {})
+
+
+def contains(argv: tuple[str, ...], seq: list[str]) -> bool:
+    n = len(seq)
+    return any(list(argv[i : i + n]) == seq for i in range(len(argv) - n + 1))
+
+
+def test_original_defaults(tmp_path: Path) -> None:
+    p = run(tmp_path)
+    a = p.argv
+    assert a[:4] == ("docker", "run", "--gpus", "all")
+    assert "--rm" in a and contains(a, ORIGINAL_DEFAULTS)
+    assert contains(a, ["-w", "/workspace", "--cap-add", "CAP_SYS_PTRACE"]) and contains(a, ["--ipc", "host"])
+    assert a[-1] == "dynamo:latest-vllm" and p.image_is_default
+    assert contains(a, ["-e", "CUDA_DEVICE_ORDER=PCI_BUS_ID"])
+    assert contains(a, ["-e", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"])
+    assert "--privileged" not in a and "-it" not in a
+
+
+def test_default_image_from_framework_and_target(tmp_path: Path) -> None:
+    assert run(tmp_path, framework="SGLang", target="runtime").image == "dynamo:latest-sglang-runtime"
+    assert (
+        run(tmp_path, framework="none", registry="reg.example/team").image
+        == "reg.example/team/dynamo:latest-none"
+    )
+    with pytest.raises(ConfigError, match="unknown framework 'x'"):
+        run(tmp_path, framework="x")
+
+
+def test_image_wins_over_target(tmp_path: Path) -> None:
+    p = run(tmp_path, image="my/img:1", target="runtime")
+    assert p.argv[-1] == "my/img:1" and not p.image_is_default
+    assert any("--target only names the default image" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("all", "all"),
+        ("2", "2"),
+        ("0,1", '"device=0,1"'),
+        ("GPU-abc-123", '"device=GPU-abc-123"'),
+        ("device=3", '"device=3"'),
+        ("none", ""),
+        ("NONE", ""),
+    ],
+)
+def test_gpus(value: str, expected: str) -> None:
+    assert gpus_value(value) == expected
+
+
+def test_gpus_none_drops_gpu_flags_and_gpu_env(tmp_path: Path) -> None:
+    a = run(tmp_path, gpus="none").argv
+    assert "--gpus" not in a and not any(w.startswith("CUDA_DEVICE_ORDER") for w in a)
+
+
+def test_bad_gpus(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a GPU request"):
+        run(tmp_path, gpus="lots")
+
+
+def test_command_after_dashes(tmp_path: Path) -> None:
+    a = run(tmp_path, ["python3", "-c", "print('a b')"], image="i").argv
+    assert a[-4:] == ("i", "python3", "-c", "print('a b')")
+
+
+def test_volumes_envs_ports_and_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    a = run(
+        tmp_path,
+        volumes=("./data:/d:ro", "named-vol:/cache"),
+        envs=("A=1", "B"),
+        ports=("8000:8000",),
+        gpus="none",
+    ).argv
+    assert contains(
+        a,
+        [
+            "-e",
+            "A=1",
+            "-e",
+            "B",
+            "-v",
+            f"{tmp_path / 'data'}:/d:ro",
+            "-v",
+            "named-vol:/cache",
+            "-p",
+            "8000:8000",
+            "-w",
+            "/workspace",
+        ],
+    )
+
+
+def test_missing_mount_source(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist on this machine"):
+        run(tmp_path, volumes=("/nonexistent/x:/x",))
+    with pytest.raises(ConfigError, match="is not SRC:DST"):
+        run(tmp_path, volumes=("/tmp",))
+
+
+def test_credentials_only_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="would print a credential") as err:
+        run(tmp_path, envs=("HF_TOKEN=hf_secret",))
+    assert "hf_secret" not in str(err.value)
+    p = run(tmp_path, envs=("HF_TOKEN",))
+    assert p.env_by_name == ("HF_TOKEN",)
+    with pytest.raises(ConfigError, match="is not a variable name"):
+        run(tmp_path, envs=("1A=2",))
+
+
+def test_mount_workspace(tmp_path: Path) -> None:
+    p = run(tmp_path, mount_workspace=True)
+    a = p.argv
+    hf = tmp_path / ".cache" / "huggingface"
+    assert contains(
+        a,
+        [
+            "-v",
+            f"{tmp_path}:/workspace",
+            "-v",
+            "/tmp:/tmp",
+            "-v",
+            "/mnt:/mnt",
+            "-v",
+            f"{hf}:/home/dynamo/.cache/huggingface",
+        ],
+    )
+    assert contains(a, ["-e", "HF_TOKEN"]) and "HF_TOKEN" in p.env_by_name
+    assert "-it" in a and "--privileged" in a and p.interactive
+    assert p.create_dirs == (str(hf),)
+    assert "--privileged" not in run(tmp_path, mount_workspace=True, privileged=False).argv
+
+
+def test_hf_cache(tmp_path: Path) -> None:
+    assert contains(
+        run(tmp_path, hf_cache="/models/hf").argv, ["-v", "/models/hf:/home/dynamo/.cache/huggingface"]
+    )
+    assert contains(
+        run(tmp_path, hf_cache="/models/hf", user="0:0").argv, ["-v", "/models/hf:/root/.cache/huggingface"]
+    )
+    assert contains(
+        run(tmp_path, environ={"HF_HOME": "/hfhome"}).argv, ["-v", "/hfhome:/home/dynamo/.cache/huggingface"]
+    )
+    p = run(tmp_path, mount_workspace=True, hf_cache="none")
+    assert not any("huggingface" in w for w in p.argv) and p.create_dirs == ()
+
+
+def test_users(tmp_path: Path) -> None:
+    assert contains(run(tmp_path, user="host").argv, ["--user", "1234:5678", "--group-add", "0"])
+    assert contains(run(tmp_path, user="1000:0").argv, ["--user", "1000:0"])
+    assert "--group-add" not in run(tmp_path, user="1000:0").argv
+    assert contains(run(tmp_path, user="dynamo").argv, ["--user", "dynamo"])
+    for bad in ("1000:", "a b", ":0", "x:y:z"):
+        with pytest.raises(ConfigError, match="is not a user"):
+            run(tmp_path, user=bad)
+
+
+def test_other_options(tmp_path: Path) -> None:
+    (tmp_path / "app.env").write_text("A=1\n")
+    a = run(
+        tmp_path,
+        name="dyn",
+        entrypoint="/bin/sh",
+        rm=False,
+        network="none",
+        workdir="/w",
+        shm_size="1g",
+        runtime="nvidia",
+        container_env_file="app.env",
+        use_nixl_gds=True,
+        privileged=True,
+        interactive=True,
+    ).argv
+    assert "--rm" not in a and "-i" in a and "-it" not in a
+    assert contains(a, ["--network", "none", "--runtime", "nvidia", "--shm-size=1g"])
+    assert contains(a, ["--env-file", str(tmp_path / "app.env")])
+    assert contains(a, ["-v", "/run/udev:/run/udev:ro", "-v", "/tmp:/tmp"])
+    assert contains(
+        a, ["-w", "/w", "--cap-add", "CAP_SYS_PTRACE", "--cap-add=IPC_LOCK", "--ipc", "host", "--privileged"]
+    )
+    assert contains(a, ["--name", "dyn", "--entrypoint", "/bin/sh"])
+    with pytest.raises(ConfigError, match="no such file"):
+        run(tmp_path, container_env_file="missing.env")
