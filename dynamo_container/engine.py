@@ -58,7 +58,28 @@ def choose_frontend(cfg: Config, *, dry_run: bool) -> FrontendChoice:
             f"--builder {s.builder} needs the buildx plugin, which {docker} lacks", BUILDKIT_HELP
         )
     note = "" if buildx else f"{docker} has no buildx plugin: using DOCKER_BUILDKIT=1 {docker} build"
-    return FrontendChoice(Frontend(docker, buildx, s.builder), note)
+    driver = builder_driver(docker, s.builder) if s.builder else "docker"
+    return FrontendChoice(Frontend(docker, buildx, s.builder, driver == "docker", driver), note)
+
+
+def builder_driver(docker: str, builder: str) -> str:
+    """The driver of a buildx builder instance (docker, docker-container, kubernetes, remote)."""
+    try:
+        out = subprocess.run(
+            [docker, "buildx", "inspect", builder], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"cannot inspect buildx builder {builder}: {exc}") from None
+    if out.returncode != 0:
+        raise EngineError(
+            f"no buildx builder named {builder}",
+            "docker buildx ls lists them; docker buildx create --name NAME --driver ... makes one",
+        )
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Driver":
+            return value.strip()
+    return "docker"
 
 
 def engine_url(cfg: Config) -> str:

@@ -45,11 +45,15 @@ class Frontend:
     docker: str = "docker"
     buildx: bool = True
     builder: str = ""
+    # False for builders that cannot read the engine's image store (docker-container, kubernetes and
+    # remote drivers): an image a later step builds FROM must travel through a registry.
+    shares_image_store: bool = True
+    driver: str = "docker"
 
-    def build_prefix(self) -> tuple[str, ...]:
+    def build_prefix(self, output: str = "load") -> tuple[str, ...]:
         if self.buildx:
             builder = ("--builder", self.builder) if self.builder else ()
-            return (self.docker, "buildx", "build", *builder, "--load")
+            return (self.docker, "buildx", "build", *builder, f"--{output}")
         return (self.docker, "build")
 
     @property
@@ -291,6 +295,11 @@ def _resolve(cfg: Config, host_uid: int, host_gid: int, warnings: list[str]) -> 
         raise ConfigError(
             f"unknown target {target!r} for {fw.name}", f"choose one of: {', '.join(fw.targets)}"
         )
+    if s.make_efa and (target in matrix.BASE_ONLY_TARGETS or target == "framework"):
+        raise ConfigError(
+            f"--make-efa adds a layer to a runtime or dev image, not to stage {target}",
+            "use --target runtime or --target dev",
+        )
     if s.dev_image:
         _, tag = split_ref(s.dev_image)
         if tag.endswith("-local-dev"):
@@ -404,8 +413,9 @@ def _build_argv(
     no_cache: bool = False,
     tags: list[str],
     context: Path,
+    output: str = "load",
 ) -> tuple[str, ...]:
-    argv = [*frontend.build_prefix(), "--progress=plain", "--file", str(dockerfile), "--target", target]
+    argv = [*frontend.build_prefix(output), "--progress=plain", "--file", str(dockerfile), "--target", target]
     argv += ["--platform", platform]
     if network:
         argv += ["--network", network]
@@ -585,8 +595,20 @@ def plan_build(
         contexts: list[tuple[str, str]],
         ctx: Path,
         cache: bool = True,
+        feeds_next: bool = False,
     ) -> Step:
         merged = _merge_args(args, user_args)
+        output = "load"
+        if feeds_next and not frontend.shares_image_store:
+            # the next step builds FROM this image on a builder that cannot see local images
+            output = "push"
+            local = [t for t in tags if not names_registry(t)]
+            if local:
+                raise ConfigError(
+                    f"builder {frontend.builder} ({frontend.driver} driver) cannot read local images, so "
+                    f"{local[0]} must go through a registry",
+                    "add --registry HOST[:PORT][/NAMESPACE] (the builder must be able to pull from it)",
+                )
         argv = _build_argv(
             frontend,
             dockerfile=dockerfile,
@@ -599,6 +621,7 @@ def plan_build(
             no_cache=s.no_cache and cache,
             tags=tags,
             context=ctx,
+            output=output,
             **build_kw,
         )
         return Step(
@@ -674,6 +697,7 @@ def plan_build(
                 step_secrets=secrets,
                 contexts=user_contexts,
                 ctx=context,
+                feeds_next=not base_only,
             )
             steps.append(step)
             if base_only:
@@ -694,6 +718,7 @@ def plan_build(
                 step_secrets=secrets,
                 contexts=user_contexts + fw_contexts,
                 ctx=context,
+                feeds_next=req.local_dev or s.make_efa,
             )
             steps.append(step)
             final_steps.append(step)
@@ -715,16 +740,12 @@ def plan_build(
             contexts=[],
             ctx=context,  # the original used container/; one context (and one .dockerignore) for all steps
             cache=False,
+            feeds_next=s.make_efa,
         )
         steps.append(step)
         final_steps.append(step)
         final_tags = ld_tags
     if s.make_efa:
-        if req.target in matrix.BASE_ONLY_TARGETS or req.target == "framework":
-            raise ConfigError(
-                f"--make-efa adds a layer to a runtime or dev image, not to stage {req.target}",
-                "use --target runtime or --target dev",
-            )
         efa_tags = [with_suffix(t, "-efa") for t in final_tags]
         step = build_step(
             "efa",

@@ -169,3 +169,62 @@ def test_unreachable_engine_is_one_line_before_any_step() -> None:
         "(start one with scripts/engine-up, or point DOCKER_HOST at a running engine)"
     ]
     assert "Step 1/" not in r.stdout
+
+
+def test_named_builder_and_legacy_frontend(names: Names, docker_client: Any) -> None:
+    plan, _ = build(names, "--framework", "none", "--target", "runtime", "--builder", "default")
+    assert plan["steps"][0]["argv"][3:6] == ["--builder", "default", "--load"]
+    legacy, _ = build(names, "--framework", "none", "--target", "dev", env={"DYNAMO_BUILD_FRONTEND": "build"})
+    assert legacy["steps"][0]["argv"][:2] == ["docker", "build"]
+    assert docker_client.images.get(f"{names.image}:latest-none-dev").labels["ai.dynamo.target"] == "dev"
+    r = invoke(
+        "build", "--env-file", STANDIN_ENV, "--builder", "no-such-builder", "--dry-run", env=names.env()
+    )
+    assert r.returncode == 1 and "no buildx builder named no-such-builder" in r.stderr
+
+
+def test_inline_cache_travels_with_the_pushed_image(names: Names, docker_client: Any) -> None:
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=3)
+    except Exception as exc:
+        from tests.integration.conftest import _unavailable
+
+        _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
+    names.extra.append(f"127.0.0.1:5000/{names.image}")
+    build(
+        names,
+        "--framework",
+        "none",
+        "--target",
+        "runtime",
+        "--registry",
+        "127.0.0.1:5000",
+        "--cache-to",
+        "type=inline",
+        "--push",
+    )
+    # BuildKit's inline cache lives in the image config in the registry, where --cache-from finds it
+    accept = {"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
+    base = f"http://127.0.0.1:5000/v2/{names.image}"
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{base}/manifests/latest-none-runtime", headers=accept)
+    ) as r:
+        digest = json.load(r)["config"]["digest"]
+    with urllib.request.urlopen(f"{base}/blobs/{digest}") as r:
+        config = json.load(r)
+    assert "moby.buildkit.cache.v0" in config
+    # and a build that reads it back says so
+    _, output = build(
+        names,
+        "--framework",
+        "none",
+        "--target",
+        "runtime",
+        "--registry",
+        "127.0.0.1:5000",
+        "--cache-from",
+        f"type=registry,ref=127.0.0.1:5000/{names.image}:latest-none-runtime",
+    )
+    assert "importing cache manifest from 127.0.0.1:5000/" in output

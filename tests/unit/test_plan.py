@@ -636,3 +636,28 @@ def test_json_plan_shape(repo: Path) -> None:
     assert step["build_args"]["DYNAMO_BASE_IMAGE"] == data["steps"][0]["tags"][0]
     assert step["argv"][0] == "docker" and step["platform"] == "linux/amd64"
     assert "hf_zzz" not in json.dumps(data)
+
+
+def test_remote_builder_pushes_the_images_later_steps_build_from(repo: Path) -> None:
+    remote = Frontend("docker", buildx=True, builder="farm", shares_image_store=False, driver="kubernetes")
+    p = plan(repo, frontend=remote, target="local-dev", make_efa=True, registry="reg.example:5000/ci")
+    outputs = [next(w for w in s.argv if w in ("--load", "--push")) for s in p.steps]
+    assert outputs == ["--push", "--push", "--push", "--load"]  # base, dev, local-dev feed a later FROM
+    assert args_of(p.steps[1])["DYNAMO_BASE_IMAGE"].startswith("reg.example:5000/ci/dynamo-base:")
+    runtime = plan(repo, frontend=remote, target="runtime", registry="reg.example:5000/ci")
+    assert [next(w for w in s.argv if w in ("--load", "--push")) for s in runtime.steps] == [
+        "--push",
+        "--load",
+    ]
+
+
+def test_remote_builder_needs_a_registry(repo: Path) -> None:
+    remote = Frontend(
+        "docker", buildx=True, builder="farm", shares_image_store=False, driver="docker-container"
+    )
+    with pytest.raises(
+        ConfigError, match=r"builder farm \(docker-container driver\) cannot read local images"
+    ):
+        plan(repo, frontend=remote, target="runtime")
+    # a base-only build feeds nothing: it can load locally
+    assert "--load" in plan(repo, frontend=remote, target="base").steps[0].argv
