@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 # "#12 [runtime 3/5] RUN pip install ..." ; "#4 [internal] load .dockerignore" ; "#7 [stage-1 2/2] COPY ..."
 _VERTEX = re.compile(r"^#(?P<id>\d+) \[(?P<name>[^\]]+)\] (?P<text>.*)$")
-_STAGE = re.compile(r"^(?P<stage>.+?)\s+(?P<i>\d+)/(?P<n>\d+)$")
+_STAGE = re.compile(r"^(?:(?P<stage>.+?)\s+)?(?P<i>\d+)/(?P<n>\d+)$")  # "runtime 3/5" or "2/2"
 _STATUS = re.compile(r"^#(?P<id>\d+) (?P<status>CACHED|DONE [0-9.]+s|ERROR: .*)$")
 _DOCKERFILE_LINE = re.compile(r"^(?P<file>[^\s:]*Dockerfile[^\s:]*):(?P<line>\d+)$")
 
@@ -40,7 +40,7 @@ class BuildProgress:
             if stage and not m["text"].startswith("FROM "):
                 vid = m["id"]
                 if vid not in self.vertices:
-                    self.vertices[vid] = Vertex(stage["stage"], m["text"])
+                    self.vertices[vid] = Vertex(stage["stage"] or "(unnamed)", m["text"])
                 self.current = f"[{m['name']}] {m['text']}"
             return
         m = _STATUS.match(line)
