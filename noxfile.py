@@ -19,9 +19,10 @@ CODE = ["dynamo_container", "tests", "tasks.py", "noxfile.py"]
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check)."""
+    """ruff (lint and format check) and hadolint on every Dockerfile (invoke lint)."""
     session.run(PY, "-m", "ruff", "check", *CODE)
     session.run(PY, "-m", "ruff", "format", "--check", *CODE)
+    session.run(PY, "-m", "invoke", "lint")
 
 
 @nox.session
