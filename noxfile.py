@@ -1,20 +1,34 @@
-"""Nox sessions: the one entry point CI and developers use to check the project.
+"""Nox sessions: the one entry point CI and developers use to check the project and its images.
 
-Sessions run with the interpreter nox itself runs on (the project's .venv made by scripts/setup),
-so they cost no extra installs: `.venv/bin/nox -s lint typecheck tests`.
+Sessions run with the interpreter nox itself runs on (the project's .venv made by scripts/setup), so
+they cost no extra installs. `nox -s lint typecheck tests smoke` is what CI runs.
+
+Smoke sessions come from the framework matrix (dynamo_container/matrix.py), one per framework,
+parametrized by its CUDA versions: `nox -s smoke-vllm` runs every CUDA version of vLLM,
+`nox -s "smoke-vllm(cuda='13.0')"` one of them, `nox -s smoke` (or `nox -t smoke`) all of them.
+Each builds the runtime image through `invoke build` and checks it through `invoke smoke` (tiers 0-2).
+The profile: DYNAMO_SMOKE_PROFILE=real|stand-in, or auto: the real container/ family where nvcr.io
+answers, else the stand-in family of tests/fixtures (as in CI).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import urllib.error
+import urllib.request
+from functools import cache
 
 import nox
+
+from dynamo_container import matrix
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 PY = sys.executable
 CODE = ["dynamo_container", "tests", "tasks.py", "noxfile.py"]
+STANDIN_ENV = "tests/fixtures/stand-in.env"
 
 
 @nox.session
@@ -35,3 +49,48 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """pytest: unit and contract tests always; integration tests when an engine answers (always in CI)."""
     session.run(PY, "-m", "pytest", *session.posargs)
+
+
+@cache
+def profile() -> tuple[str, list[str]]:
+    """(profile name and why, the invoke flags that select it)."""
+    chosen = os.environ.get("DYNAMO_SMOKE_PROFILE", "auto")
+    if chosen == "auto":
+        try:
+            urllib.request.urlopen("https://nvcr.io/v2/", timeout=5)
+            reachable = True
+        except urllib.error.HTTPError as exc:  # 401: the registry answers and wants a token
+            reachable = exc.code in (200, 401)
+        except OSError:
+            reachable = False
+        chosen = "real" if reachable else "stand-in"
+        why = "nvcr.io answers" if reachable else "nvcr.io is out of reach"
+    elif chosen in ("real", "stand-in"):
+        why = "DYNAMO_SMOKE_PROFILE"
+    else:
+        raise SystemExit(f"DYNAMO_SMOKE_PROFILE={chosen!r}: use real, stand-in or auto")
+    return f"{chosen} ({why})", ([] if chosen == "real" else ["--env-file", STANDIN_ENV])
+
+
+def _smoke_session(framework: str) -> None:
+    @nox.session(name=f"smoke-{framework}", tags=["smoke"])
+    @nox.parametrize("cuda", list(matrix.cuda_versions(framework)))
+    def smoke_framework(session: nox.Session, cuda: str) -> None:
+        name, flags = profile()
+        session.log(f"smoke {framework} CUDA {cuda}: {name} profile")
+        args = [*flags, "--framework", framework, "--cuda-version", cuda]
+        session.run(PY, "-m", "invoke", "build", *args, "--target", "runtime")
+        session.run(PY, "-m", "invoke", "smoke", *args)
+
+    smoke_framework.__doc__ = f"Build and check the {framework} runtime image, per CUDA version."
+
+
+for _framework in matrix.FRAMEWORKS:
+    _smoke_session(_framework)
+
+
+@nox.session
+def smoke(session: nox.Session) -> None:
+    """Every smoke-<framework> session of the matrix."""
+    for variant in matrix.VARIANTS:
+        session.notify(f"smoke-{variant.framework}(cuda='{variant.cuda}')")

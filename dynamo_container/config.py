@@ -32,6 +32,7 @@ class Config:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_files: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    env_file: str = ""  # the --env-file given, as typed
 
     @property
     def s(self) -> Settings:
@@ -202,6 +203,7 @@ def load_config(
         secrets=secrets,
         env_files=tuple(loaded),
         warnings=tuple(warnings),
+        env_file=env_file or "",
     )
 
 

@@ -810,7 +810,8 @@ def plan_build(
     run_hint = ""
     if final_tags and (final_steps or req.dev_image):
         ws = " --mount-workspace" if req.local_dev else ""
-        run_hint = f"invoke run --image {final_tags[0]}{ws}"
+        env = f" --env-file {cfg.env_file}" if cfg.env_file else ""
+        run_hint = f"invoke run{env} --image {final_tags[0]}{ws}"
     return BuildPlan(
         framework=fw.name,
         cuda=variant.cuda,

@@ -1,0 +1,173 @@
+"""Smoke checks of a built runtime image, in tiers, each run through the `invoke run` planner.
+
+tier 0  the image exists under every planned tag; OCI labels and recorded build args match the plan
+tier 1  the framework and Dynamo import; the default user is not root; the entrypoint runs commands
+        (with umask 002)
+tier 2  a GPU is visible; only where the engine has the NVIDIA runtime, else skipped with the reason
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import matrix
+from .config import Config
+from .plan import BuildPlan
+from .run_plan import HostInfo, plan_run
+
+Status = Literal["pass", "fail", "skip"]
+BUILD_INFO = "/opt/dynamo/build-info.env"
+
+
+@dataclass
+class Tier:
+    number: int
+    title: str
+    status: Status = "pass"
+    seconds: float = 0.0
+    details: list[str] = field(default_factory=list)
+
+    def fail(self, detail: str) -> None:
+        self.status = "fail"
+        self.details.append(detail)
+
+
+def parse_build_info(text: str) -> dict[str, set[str]]:
+    """NAME=value lines (a stage may record a name again) to NAME -> every recorded value."""
+    out: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out.setdefault(key.strip(), set()).add(value)
+    return out
+
+
+def label_mismatches(labels: dict[str, str], plan: BuildPlan) -> list[str]:
+    expected = {
+        "org.opencontainers.image.revision": plan.version.commit,
+        "org.opencontainers.image.version": plan.version.python_version,
+        "ai.dynamo.framework": plan.framework,
+        "ai.dynamo.cuda-version": plan.cuda,
+        "ai.dynamo.target": "runtime",
+    }
+    return [
+        f"label {k} is {labels.get(k)!r}, the plan says {v!r}"
+        for k, v in expected.items()
+        if labels.get(k) != v
+    ]
+
+
+def build_arg_mismatches(recorded: dict[str, set[str]], plan: BuildPlan) -> list[str]:
+    """Planned build args of the final step that the image recorded with another value."""
+    final = plan.steps[-1]
+    problems = []
+    for name, value in final.build_args:
+        if name in recorded and value not in recorded[name]:
+            problems.append(
+                f"build arg {name}: planned {value!r}, the image recorded {sorted(recorded[name])}"
+            )
+    return problems
+
+
+class Runner:
+    """Runs commands in the image through the same planner as `invoke run` (non-interactive)."""
+
+    def __init__(self, cfg: Config, image: str, host: HostInfo) -> None:
+        self.cfg, self.image, self.host = cfg, image, host
+
+    def argv(self, command: list[str], **overrides: Any) -> tuple[str, ...]:
+        values: dict[str, Any] = {
+            "image": self.image,
+            "interactive": False,
+            "tty": False,
+            "gpus": "none",
+            "mount_workspace": False,
+            "dry_run": False,
+            "rm": True,
+            "name": "",
+        }
+        values.update(overrides)
+        cfg = self.cfg.with_overrides(**values)
+        return plan_run(cfg, command, self.host, {}).argv
+
+    def __call__(self, command: list[str], **overrides: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(self.argv(command, **overrides)), capture_output=True, text=True, check=False, timeout=300
+        )
+
+
+def run_tiers(cfg: Config, plan: BuildPlan, api: Any, host: HostInfo) -> list[Tier]:
+    """All tiers for the runtime image of `plan`; `api` is a docker-py client of the same engine."""
+    import docker.errors
+
+    image = plan.final_tags[0]
+    run = Runner(cfg, image, host)
+    tiers: list[Tier] = []
+
+    t0 = Tier(0, "image, tags, labels, build args")
+    started = time.monotonic()
+    try:
+        for step in plan.steps:
+            for tag in step.tags:
+                api.images.get(tag)
+        labels = api.images.get(image).labels or {}
+    except docker.errors.ImageNotFound as exc:
+        t0.fail(f"missing image: {exc.explanation}")
+        labels = {}
+    if t0.status == "pass":
+        for problem in label_mismatches(labels, plan):
+            t0.fail(problem)
+        info = run(["cat", BUILD_INFO])
+        if info.returncode != 0:
+            t0.fail(f"cannot read {BUILD_INFO}: {info.stderr.strip()[-300:]}")
+        else:
+            for problem in build_arg_mismatches(parse_build_info(info.stdout), plan):
+                t0.fail(problem)
+    t0.seconds = time.monotonic() - started
+    tiers.append(t0)
+
+    t1 = Tier(1, "imports, non-root user, entrypoint")
+    started = time.monotonic()
+    if t0.status == "fail":
+        t1.status = "skip"
+        t1.details.append("tier 0 failed")
+    else:
+        modules = ", ".join(matrix.framework(plan.framework).modules)
+        imports = run(["python3", "-c", f"import {modules}; print('imported {modules}')"])
+        if imports.returncode != 0:
+            t1.fail(f"import {modules} failed: {imports.stderr.strip()[-500:]}")
+        whoami = run(["sh", "-c", "id -u; umask"])
+        lines = whoami.stdout.split()
+        if whoami.returncode != 0 or len(lines) != 2:
+            t1.fail(f"the entrypoint did not run a command: {whoami.stderr.strip()[-300:]}")
+        else:
+            if lines[0] == "0":
+                t1.fail("the default user is root")
+            if lines[1] not in ("0002", "002"):
+                t1.fail(f"umask is {lines[1]}, the entrypoint should set 0002")
+    t1.seconds = time.monotonic() - started
+    tiers.append(t1)
+
+    t2 = Tier(2, "GPU visible")
+    started = time.monotonic()
+    runtimes = set(api.info().get("Runtimes", {}))
+    if "nvidia" not in runtimes:
+        t2.status = "skip"
+        t2.details.append(f"the engine has no NVIDIA runtime (runtimes: {', '.join(sorted(runtimes))})")
+    else:
+        gpu = run(["nvidia-smi", "-L"], gpus="all")
+        if gpu.returncode != 0 or "GPU" not in gpu.stdout:
+            t2.fail(f"nvidia-smi -L: {(gpu.stdout + gpu.stderr).strip()[-300:]}")
+    t2.seconds = time.monotonic() - started
+    tiers.append(t2)
+    return tiers
+
+
+def with_runtime_target(cfg: Config) -> Config:
+    return dataclasses.replace(
+        cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True)
+    )

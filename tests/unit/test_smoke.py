@@ -1,0 +1,57 @@
+"""Smoke checks: the pure comparisons, and nox sessions generated from the matrix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from dynamo_container import matrix
+from dynamo_container.smoke import build_arg_mismatches, label_mismatches, parse_build_info
+from tests.helpers import PROJECT, plan
+
+
+def test_parse_build_info_keeps_every_recorded_value() -> None:
+    info = parse_build_info("STAGE=base\nCUDA_VERSION=12.9\nSTAGE=runtime\nNOTE=a=b\njunk\n")
+    assert info == {"STAGE": {"base", "runtime"}, "CUDA_VERSION": {"12.9"}, "NOTE": {"a=b"}}
+
+
+def test_label_mismatches(repo: Path) -> None:
+    p = plan(repo, framework="sglang", target="runtime")
+    good = {
+        "org.opencontainers.image.revision": p.version.commit,
+        "org.opencontainers.image.version": p.version.python_version,
+        "ai.dynamo.framework": "sglang",
+        "ai.dynamo.cuda-version": "12.9",
+        "ai.dynamo.target": "runtime",
+    }
+    assert label_mismatches(good, p) == []
+    bad = {**good, "ai.dynamo.framework": "vllm"}
+    assert label_mismatches(bad, p) == ["label ai.dynamo.framework is 'vllm', the plan says 'sglang'"]
+
+
+def test_build_arg_mismatches(repo: Path) -> None:
+    p = plan(repo, framework="vllm", target="runtime")
+    recorded = {"CUDA_VERSION": {"12.9"}, "MAX_JOBS": {"3"}, "UNPLANNED": {"x"}}
+    assert build_arg_mismatches(recorded, p) == ["build arg MAX_JOBS: planned '10', the image recorded ['3']"]
+
+
+def test_nox_sessions_come_from_the_matrix() -> None:
+    def listed(*args: str) -> list[dict[str, object]]:
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "nox"), "--list", "--json", *args],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return list(json.loads(out.stdout))
+
+    smoke = listed("-t", "smoke")
+    assert sorted(str(s["session"]) for s in smoke) == sorted(
+        f"smoke-{v.framework}(cuda='{v.cuda}')" for v in matrix.VARIANTS
+    )
+    assert all(s["tags"] == ["smoke"] and s["call_spec"] for s in smoke)
+    assert [s["session"] for s in listed()] == ["lint", "typecheck", "tests"]
+    assert [s["session"] for s in listed("-s", "smoke")] == ["smoke"]
