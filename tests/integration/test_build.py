@@ -228,3 +228,23 @@ def test_inline_cache_travels_with_the_pushed_image(names: Names, docker_client:
         f"type=registry,ref=127.0.0.1:5000/{names.image}:latest-none-runtime",
     )
     assert "importing cache manifest from 127.0.0.1:5000/" in output
+
+
+@pytest.mark.parametrize("framework", matrix.FRAMEWORKS)
+def test_every_target_of_every_framework_builds(names: Names, docker_client: Any, framework: str) -> None:
+    # base, dev, local-dev and the EFA layer in one pipeline
+    plan, _ = build(names, "--framework", framework, "--target", "local-dev", "--make-efa", "--uid", "2345")
+    assert [s["name"] for s in plan["steps"]][-2:] == ["local-dev", "efa"]
+    efa = plan["steps"][-1]["tags"][0]
+    assert docker_client.images.get(efa).labels["ai.dynamo.target"] == "efa"
+    assert run_in(docker_client, efa, "sh", "-c", "cat /opt/amazon/efa/VERSION; id -u dynamo") == (
+        f"{matrix.PINS['EFA_VERSION']}\n2345"
+    )
+    targets = ["framework"] if framework != "none" else []
+    if framework == "vllm":
+        targets += list(matrix.BASE_ONLY_TARGETS)
+    for target in targets:
+        plan, _ = build(names, "--framework", framework, "--target", target)
+        assert plan["steps"][-1]["target"] == target
+        for tag in plan["steps"][-1]["tags"]:
+            docker_client.images.get(tag)
