@@ -12,6 +12,9 @@
 #                                       and print the wrapper exports for this step
 #   use-sccache.sh show-stats <step>    print hits / misses / hit rate summed over every language
 #                                       (C/C++, Rust, CUDA, PTX, CUBIN, ...) and stop the server
+#   SCCACHE_STATS_JSON=FILE use-sccache.sh show-stats <step>
+#                                       the same summary of saved `sccache --show-stats
+#                                       --stats-format=json` output (FILE, or - for stdin); no server
 #
 # Everything is a no-op unless USE_SCCACHE=true, so Dockerfiles call setup-env and show-stats
 # unconditionally. setup-env never fails the build: when the cache cannot be used it prints
@@ -26,6 +29,8 @@
 #   SCCACHE_VERSION        release to install (default below)
 #   SCCACHE_SHA256         optional pinned sha256 of the release tarball (otherwise the
 #                          published .sha256 file next to the tarball is used)
+#   SCCACHE_STATS_JSON     show-stats: summarize this saved JSON file (- for stdin) instead of
+#                          asking the server; works with USE_SCCACHE unset, stops no server
 # Secret files (BuildKit --mount=type=secret): /run/secrets/aws-key-id, /run/secrets/aws-secret-id
 
 set -euo pipefail
@@ -48,9 +53,11 @@ Commands:
                         eval "\$($(basename "$0") setup-env cmake)"  same as the default
                         eval "\$($(basename "$0") setup-env cc)"     RUSTC_WRAPPER + CC/CXX wrapped (autotools, meson)
   show-stats STEP     print hits, misses and hit rate summed over all languages, then stop the server
+                      (SCCACHE_STATS_JSON=FILE|-: summarize saved --stats-format=json output instead)
   help                this text
 
-All commands except install and help do nothing unless USE_SCCACHE=true.
+All commands except install and help do nothing unless USE_SCCACHE=true
+(show-stats with SCCACHE_STATS_JSON set always summarizes that file).
 EOF
 }
 
@@ -152,8 +159,10 @@ cmd_setup_env() {
     fi
 }
 
-# Sum cache hits and misses over every language category of the JSON stats. sccache's own
-# summary line leaves out the CUDA sub-compilations (PTX, CUBIN), so it undercounts CUDA work.
+# Sum cache hits and misses over every language category of the JSON stats (C/C++, Rust, CUDA,
+# CUDA device code, PTX, CUBIN, ...), so CUDA sub-compilations count however sccache's own summary
+# line counts them. The hit rate is rounded half up in integer hundredths of a percent, the same
+# in the python3 and jq branches and in dynamo_container/sccache.py (tests/unit/test_sccache.py).
 summarize_json() { # summarize_json STEP < json
     local step="$1" py=""
     for candidate in python3 /usr/libexec/platform-python python; do
@@ -167,26 +176,30 @@ stats = json.load(sys.stdin).get("stats", {})
 def counts(key):
     value = stats.get(key) or {}
     return {k: int(v) for k, v in (value.get("counts") or {}).items()}
+def rate(h, m):
+    r = (20000 * h + h + m) // (2 * (h + m)) if h + m else 0
+    return "%d.%02d" % divmod(r, 100)
 hits, misses = counts("cache_hits"), counts("cache_misses")
 langs = sorted(set(hits) | set(misses))
 print("=== sccache statistics after %s ===" % step)
 for lang in langs:
     h, m = hits.get(lang, 0), misses.get(lang, 0)
-    rate = 100.0 * h / (h + m) if h + m else 0.0
-    print("  %-8s hits %7d  misses %7d  hit rate %6.2f%%" % (lang, h, m, rate))
+    print("  %-8s hits %7d  misses %7d  hit rate %6s%%" % (lang, h, m, rate(h, m)))
 total_h, total_m = sum(hits.values()), sum(misses.values())
-rate = 100.0 * total_h / (total_h + total_m) if total_h + total_m else 0.0
-print("  %-8s hits %7d  misses %7d  hit rate %6.2f%%" % ("all", total_h, total_m, rate))
-print("SCCACHE_SUMMARY step=%s hits=%d misses=%d hit_rate=%.2f%%" % (step.replace(" ", "_"), total_h, total_m, rate))
+print("  %-8s hits %7d  misses %7d  hit rate %6s%%" % ("all", total_h, total_m, rate(total_h, total_m)))
+print("SCCACHE_SUMMARY step=%s hits=%d misses=%d hit_rate=%s%%" % (step.replace(" ", "_"), total_h, total_m, rate(total_h, total_m)))
 '
     elif command -v jq >/dev/null 2>&1; then
         jq -r --arg step "${step}" '
+            def rate($h; $m): (if ($h + $m) > 0 then ((20000 * $h + $h + $m) / (2 * ($h + $m)) | floor) else 0 end)
+                | "\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)";
             (.stats.cache_hits.counts // {}) as $h | (.stats.cache_misses.counts // {}) as $m
             | ([$h[]] | add // 0) as $th | ([$m[]] | add // 0) as $tm
-            | (if ($th + $tm) > 0 then ($th * 10000 / ($th + $tm) | floor) / 100 else 0 end) as $r
             | "=== sccache statistics after \($step) ===",
-              (($h + $m) | keys[] as $k | "  \($k): hits \($h[$k] // 0) misses \($m[$k] // 0)"),
-              "SCCACHE_SUMMARY step=\($step | gsub(" "; "_")) hits=\($th) misses=\($tm) hit_rate=\($r)%"'
+              (($h + $m) | keys[] as $k
+                | "  \($k): hits \($h[$k] // 0) misses \($m[$k] // 0) hit rate \(rate($h[$k] // 0; $m[$k] // 0))%"),
+              "  all: hits \($th) misses \($tm) hit rate \(rate($th; $tm))%",
+              "SCCACHE_SUMMARY step=\($step | gsub(" "; "_")) hits=\($th) misses=\($tm) hit_rate=\(rate($th; $tm))%"'
     else
         echo "=== sccache statistics after ${step} (raw JSON; no python3 or jq to summarize) ==="
         cat
@@ -196,6 +209,15 @@ print("SCCACHE_SUMMARY step=%s hits=%d misses=%d hit_rate=%.2f%%" % (step.replac
 
 cmd_show_stats() {
     local step="${1:-build}"
+    if [ -n "${SCCACHE_STATS_JSON:-}" ]; then # saved statistics: summarize them, touch no server
+        if [ "${SCCACHE_STATS_JSON}" = "-" ]; then
+            summarize_json "${step}"
+        else
+            [ -r "${SCCACHE_STATS_JSON}" ] || die "cannot read SCCACHE_STATS_JSON=${SCCACHE_STATS_JSON}"
+            summarize_json "${step}" < "${SCCACHE_STATS_JSON}"
+        fi
+        return
+    fi
     if ! enabled; then
         echo "=== sccache not in use for ${step} (USE_SCCACHE=${USE_SCCACHE:-false}) ==="
         return 0
