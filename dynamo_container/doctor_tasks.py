@@ -1,0 +1,68 @@
+"""`invoke doctor`: check this machine for building and running Dynamo images."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from invoke.context import Context
+
+from . import render
+from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from .config import Config
+from .doctor import Check, counts, gather, run_checks, to_json
+from .errors import DynamoError
+
+# Settings the checks read besides the engine group (docker CLI, build frontend, builder).
+DOCTOR_SETTINGS = (
+    "framework",
+    "cuda_version",
+    "platform",
+    "container_dir",
+    "context",
+    "context_warn_mb",
+    "version",
+    "commit_sha",
+    "cache_to",
+    "ulimits",
+)
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def print_checks(checks: Sequence[Check]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dynamo-container doctor", title_justify="left")
+    table.add_column("check", style="bold", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail")
+    table.add_column("fix", style="dim")
+    for c in checks:
+        table.add_row(c.name, f"[{_STYLE[c.status]}]{c.status}[/]", c.detail, c.fix)
+    console = Console()
+    console.print(table)
+    n = counts(checks)
+    console.print(f"{n['pass']} passed, {n['warn']} warnings, {n['fail']} failed")
+
+
+def doctor_run(cfg: Config, *, json: bool = False) -> None:
+    checks = run_checks(cfg, gather(cfg))
+    if json:
+        render.print_json(to_json(cfg, checks))
+    else:
+        print_checks(checks)
+    sys.stdout.flush()
+    failed = [c.name for c in checks if c.status == "fail"]
+    if failed:
+        raise DynamoError(f"doctor: {len(failed)} check(s) failed: {', '.join(failed)}")
+
+
+def tasks(root: Path) -> list[SettingsTask]:
+    @settings_task(root, "doctor", ("engine",), include=DOCTOR_SETTINGS, extras=(ENV_FILE, JSON))
+    def doctor(c: Context, cfg: Config, json: bool = False) -> None:
+        """Check the docker CLI, engine, BuildKit, builder, GPU runtime, disk, git, ulimits and context."""
+        doctor_run(cfg, json=json)
+
+    return [doctor]
