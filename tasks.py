@@ -8,11 +8,31 @@ from pathlib import Path
 
 from invoke import Collection
 
-from dynamo_container import build_tasks, config_tasks, lint_tasks, run_tasks, smoke_tasks
+from dynamo_container import (
+    build_tasks,
+    config_tasks,
+    context_tasks,
+    doctor_tasks,
+    lint_tasks,
+    run_tasks,
+    sccache_tasks,
+    smoke_tasks,
+    trtllm_tasks,
+)
 
 ROOT = Path(__file__).resolve().parent
 
 ns = Collection()
-for module in (build_tasks, config_tasks, lint_tasks, run_tasks, smoke_tasks):
+for module in (
+    build_tasks,
+    config_tasks,
+    context_tasks,
+    doctor_tasks,
+    lint_tasks,
+    run_tasks,
+    sccache_tasks,
+    smoke_tasks,
+    trtllm_tasks,
+):
     for task in module.tasks(ROOT):
         ns.add_task(task)

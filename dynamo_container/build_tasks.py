@@ -46,6 +46,28 @@ def run_build(cfg: Config, *, json: bool = False) -> None:
     if cfg.s.dry_run:
         render.print_plan(plan)
         return
+    from .context import warn_if_large
+    from .execute import execute_build
+
+    warn_if_large(cfg)
+    execute_build(plan, cfg)
+
+
+def run_efa(cfg: Config, *, json: bool = False) -> None:
+    from .engine import choose_frontend, client, preflight, require_image
+    from .plan import plan_efa
+
+    if json and not cfg.s.dry_run:
+        raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
+    plan = plan_efa(cfg, cfg.s.image, choose_frontend(cfg, dry_run=cfg.s.dry_run).frontend)
+    if json:
+        render.print_json(plan.to_json())
+        return
+    if cfg.s.dry_run:
+        render.print_plan(plan)
+        return
+    preflight(cfg)
+    require_image(client(cfg), cfg.s.image.strip(), cfg.s.image_name)
     from .execute import execute_build
 
     execute_build(plan, cfg)
@@ -57,7 +79,29 @@ def tasks(root: Path) -> list[SettingsTask]:
         """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""
         run_build(cfg, json=json)
 
-    out = [build]
+    @settings_task(
+        root,
+        "efa",
+        ("engine",),
+        include=(
+            "image",
+            "image_name",
+            "efa_version",
+            "platform",
+            "build_args",
+            "container_dir",
+            "context",
+            "build_network",
+            "log_dir",
+            "dry_run",
+        ),
+        extras=(ENV_FILE, JSON),
+    )
+    def efa(c: Context, cfg: Config, json: bool = False) -> None:
+        """Add the AWS EFA layer (libfabric, aws-ofi-nccl) to an existing runtime or dev image."""
+        run_efa(cfg, json=json)
+
+    out = [build, efa]
     for task_name, (target, doc) in STAGE_TASKS.items():
 
         def body(c: Context, cfg: Config, json: bool = False) -> Any:

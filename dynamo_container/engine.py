@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
-from .errors import EngineError
+from .errors import ConfigError, EngineError
 from .plan import Frontend
 
 BUILDKIT_HELP = (
@@ -165,7 +165,7 @@ def local_engine_limits(url: str, pidfile: str = "/var/run/docker.pid") -> dict[
     return out
 
 
-def ulimit_problems(requested: Sequence[str], limits: dict[str, int]) -> list[str]:
+def ulimit_problems(requested: Sequence[str], limits: Mapping[str, int]) -> list[str]:
     """Requested ulimits (TYPE=SOFT[:HARD]) that the engine's own hard limits cannot grant."""
     problems = []
     for item in requested:
@@ -177,3 +177,17 @@ def ulimit_problems(requested: Sequence[str], limits: dict[str, int]) -> list[st
         if wanted == -1 or wanted > cap:
             problems.append(f"{item} (the engine's hard limit is {cap})")
     return problems
+
+
+def require_image(api: Any, image: str, image_name: str) -> None:
+    """One clear line (and the command that makes it) when an image is not on the engine."""
+    import docker.errors
+
+    from .plan import suggest_build
+
+    try:
+        api.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise ConfigError(
+            f"image {image} is not present on this engine", suggest_build(image_name, image)
+        ) from None

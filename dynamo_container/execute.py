@@ -22,7 +22,7 @@ from typing import Any, Protocol, TextIO
 from . import render
 from .config import Config
 from .errors import ConfigError, DynamoError, Interrupted
-from .plan import BuildPlan, Step
+from .plan import Step
 from .progress import BuildProgress
 
 TAIL_LINES = 25
@@ -60,6 +60,22 @@ def masker(secret_values: Sequence[str]) -> Any:
         return line
 
     return mask
+
+
+class PlanLike(Protocol):
+    """What the executor needs of a plan (a BuildPlan, a TRT-LLM wheel plan, ...)."""
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def summary(self) -> Sequence[tuple[str, str]]: ...
+
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
+    @property
+    def run_hint(self) -> str: ...
 
 
 class Display(Protocol):
@@ -170,6 +186,14 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             continue
 
 
+def resolve_program(argv: Sequence[str]) -> list[str]:
+    """`invoke ...` steps run this project's invoke (beside this interpreter), the one that planned them."""
+    if argv and argv[0] == "invoke":
+        beside = Path(sys.executable).parent / "invoke"
+        return [str(beside) if beside.exists() else "invoke", *argv[1:]]
+    return list(argv)
+
+
 def build_env(cfg: Config, step: Step) -> dict[str, str]:
     env = dict(os.environ)
     for key, value in cfg.secrets.items():
@@ -249,7 +273,7 @@ def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
     Console(file=stream).print(table)
 
 
-def execute_build(plan: BuildPlan, cfg: Config, stream: TextIO | None = None) -> list[StepResult]:
+def execute_build(plan: PlanLike, cfg: Config, stream: TextIO | None = None) -> list[StepResult]:
     """Run every step of the plan; stop at the first failure."""
     from .engine import preflight
 
@@ -258,12 +282,8 @@ def execute_build(plan: BuildPlan, cfg: Config, stream: TextIO | None = None) ->
         render.warn(w)
     render.print_summary(plan.summary, stream)
     envs = [build_env(cfg, step) for step in plan.steps]  # missing secrets fail before any step
-    if any(step.kind == "host" for step in plan.steps):
-        raise ConfigError(
-            "building the TensorRT-LLM wheel from source is not available in this version",
-            "build the wheel with TensorRT-LLM's own tooling and pass --tensorrtllm-pip-wheel-dir",
-        )
-    preflight(cfg)
+    if any(step.kind != "host" for step in plan.steps):
+        preflight(cfg)
     mask = masker(list(cfg.secrets.values()))
     results: list[StepResult] = []
     total = len(plan.steps)
@@ -276,7 +296,9 @@ def execute_build(plan: BuildPlan, cfg: Config, stream: TextIO | None = None) ->
         started = time.monotonic()
         try:
             with display_for(f"{index}/{total} {step.name}", started) as display:
-                result.returncode = stream_process(step.argv, env, log_path, display, mask, result.progress)
+                result.returncode = stream_process(
+                    resolve_program(step.argv), env, log_path, display, mask, result.progress, cwd=cfg.root
+                )
         except KeyboardInterrupt:
             result.seconds = time.monotonic() - started
             raise Interrupted(

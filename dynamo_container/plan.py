@@ -50,10 +50,11 @@ class Frontend:
     shares_image_store: bool = True
     driver: str = "docker"
 
-    def build_prefix(self, output: str = "load") -> tuple[str, ...]:
+    def build_prefix(self, output: str | None = "load") -> tuple[str, ...]:
+        """The command words up to the options; `output` (load or push) is buildx's image destination."""
         if self.buildx:
             builder = ("--builder", self.builder) if self.builder else ()
-            return (self.docker, "buildx", "build", *builder, f"--{output}")
+            return (self.docker, "buildx", "build", *builder, *((f"--{output}",) if output else ()))
         return (self.docker, "build")
 
     @property
@@ -452,6 +453,99 @@ def _context_path(cfg: Config, value: str) -> str:
     return str(path)
 
 
+@dataclass(frozen=True)
+class StepMaker:
+    """Makes the build steps of one plan: the same frontend, user args, platform and log folder."""
+
+    cfg: Config
+    frontend: Frontend
+    user_args: list[tuple[str, str]]
+    platform: str
+    log_dir: Path
+
+    def build(
+        self,
+        name: str,
+        title: str,
+        dockerfile: Path,
+        target: str,
+        tags: list[str],
+        args: list[tuple[str, str]],
+        *,
+        ctx: Path,
+        step_secrets: list[Secret] | None = None,
+        contexts: list[tuple[str, str]] | None = None,
+        cache: bool = True,
+        feeds_next: bool = False,
+    ) -> Step:
+        s, frontend = self.cfg.s, self.frontend
+        merged = _merge_args(args, self.user_args)
+        output = "load"
+        if feeds_next and not frontend.shares_image_store:
+            # the next step builds FROM this image on a builder that cannot see local images
+            output = "push"
+            local = [t for t in tags if not names_registry(t)]
+            if local:
+                raise ConfigError(
+                    f"builder {frontend.builder} ({frontend.driver} driver) cannot read local images, so "
+                    f"{local[0]} must go through a registry",
+                    "add --registry HOST[:PORT][/NAMESPACE] (the builder must be able to pull from it)",
+                )
+        step_secrets = step_secrets or []
+        contexts = contexts or []
+        argv = _build_argv(
+            frontend,
+            dockerfile=dockerfile,
+            target=target,
+            platform=self.platform,
+            network=s.build_network,
+            build_args=merged,
+            secrets=step_secrets,
+            contexts=contexts,
+            cache_from=s.cache_from if cache else (),
+            cache_to=s.cache_to if cache else (),
+            no_cache=s.no_cache and cache,
+            tags=tags,
+            context=ctx,
+            output=output,
+        )
+        return Step(
+            name=name,
+            title=title,
+            argv=argv,
+            dockerfile=str(dockerfile),
+            target=target,
+            tags=tuple(tags),
+            build_args=tuple(merged),
+            secrets=tuple(step_secrets),
+            contexts=tuple(contexts),
+            platform=self.platform,
+            context=str(ctx),
+            env=frontend.env,
+            log=str(self.log_dir / f"{name}.log"),
+        )
+
+
+def efa_step(make: StepMaker, image_tags: list[str], *, arch: str, context: Path, container: Path) -> Step:
+    """The AWS EFA layer on top of an image, tagged <tag>-efa for each of its tags."""
+    s = make.cfg.s
+    return make.build(
+        "efa",
+        f"AWS EFA layer {s.efa_version} ({matrix.EFA_DOCKERFILE})",
+        container / matrix.EFA_DOCKERFILE,
+        matrix.EFA_STAGE,
+        [with_suffix(t, "-efa") for t in image_tags],
+        [
+            ("DYNAMO_IMAGE", image_tags[0]),
+            ("EFA_VERSION", s.efa_version),
+            ("ARCH", arch),
+            ("ARCH_ALT", matrix.ARCHES[arch]),
+        ],
+        ctx=context,
+        cache=False,
+    )
+
+
 def plan_build(
     cfg: Config,
     version: VersionInfo,
@@ -578,67 +672,7 @@ def plan_build(
     image_repo = f"{registry}/{s.image_name}" if registry else s.image_name
     base_repo = f"{registry}/{s.base_image_name}" if registry else s.base_image_name
     steps: list[Step] = []
-    build_kw: dict[str, Any] = {
-        "platform": req.platform,
-        "network": s.build_network,
-    }
-
-    def build_step(
-        name: str,
-        title: str,
-        dockerfile: Path,
-        target: str,
-        tags: list[str],
-        args: list[tuple[str, str]],
-        *,
-        step_secrets: list[Secret],
-        contexts: list[tuple[str, str]],
-        ctx: Path,
-        cache: bool = True,
-        feeds_next: bool = False,
-    ) -> Step:
-        merged = _merge_args(args, user_args)
-        output = "load"
-        if feeds_next and not frontend.shares_image_store:
-            # the next step builds FROM this image on a builder that cannot see local images
-            output = "push"
-            local = [t for t in tags if not names_registry(t)]
-            if local:
-                raise ConfigError(
-                    f"builder {frontend.builder} ({frontend.driver} driver) cannot read local images, so "
-                    f"{local[0]} must go through a registry",
-                    "add --registry HOST[:PORT][/NAMESPACE] (the builder must be able to pull from it)",
-                )
-        argv = _build_argv(
-            frontend,
-            dockerfile=dockerfile,
-            target=target,
-            build_args=merged,
-            secrets=step_secrets,
-            contexts=contexts,
-            cache_from=s.cache_from if cache else (),
-            cache_to=s.cache_to if cache else (),
-            no_cache=s.no_cache and cache,
-            tags=tags,
-            context=ctx,
-            output=output,
-            **build_kw,
-        )
-        return Step(
-            name=name,
-            title=title,
-            argv=argv,
-            dockerfile=str(dockerfile),
-            target=target,
-            tags=tuple(tags),
-            build_args=tuple(merged),
-            secrets=tuple(step_secrets),
-            contexts=tuple(contexts),
-            platform=req.platform,
-            context=str(ctx),
-            env=frontend.env,
-            log=str(log_dir / f"{name}.log"),
-        )
+    make = StepMaker(cfg, frontend, user_args, req.platform, log_dir)
 
     def image_tags(target: str) -> list[str]:
         suffix = "" if target in ("", matrix.LOCAL_DEV_STAGE) else "-" + target.replace("_", "-")
@@ -659,6 +693,7 @@ def plan_build(
                 argv=(
                     "invoke",
                     "trtllm-wheel",
+                    *(("--env-file", cfg.env_file) if cfg.env_file else ()),
                     "--output-dir",
                     trtllm.wheel_dir,
                     "--commit",
@@ -687,7 +722,7 @@ def plan_build(
             base_ref = f"{base_repo}:{version_str}-{fw_part}{base_suffix}"
             if base_only and s.tag.strip():
                 base_ref = s.tag.strip()
-            step = build_step(
+            step = make.build(
                 "base",
                 f"Dynamo base image ({matrix.BASE_DOCKERFILE}, stage {base_target})",
                 container / matrix.BASE_DOCKERFILE,
@@ -708,7 +743,7 @@ def plan_build(
             base_args = []
         if not base_only:
             tags = image_tags("" if req.local_dev else req.target)
-            step = build_step(
+            step = make.build(
                 "framework" if fw.name != "none" else "image",
                 f"{fw.name} image ({fw.dockerfile}, stage {framework_target})",
                 container / fw.dockerfile,
@@ -729,7 +764,7 @@ def plan_build(
             ld_tags = [with_suffix(req.dev_image, "-local-dev")]
         else:
             ld_tags = [with_suffix(t, "-local-dev") for t in final_tags]
-        step = build_step(
+        step = make.build(
             "local-dev",
             f"local-dev image for uid {req.uid} gid {req.gid} ({matrix.LOCAL_DEV_DOCKERFILE})",
             container / matrix.LOCAL_DEV_DOCKERFILE,
@@ -746,27 +781,10 @@ def plan_build(
         final_steps.append(step)
         final_tags = ld_tags
     if s.make_efa:
-        efa_tags = [with_suffix(t, "-efa") for t in final_tags]
-        step = build_step(
-            "efa",
-            f"AWS EFA layer {s.efa_version} ({matrix.EFA_DOCKERFILE})",
-            container / matrix.EFA_DOCKERFILE,
-            matrix.EFA_STAGE,
-            efa_tags,
-            [
-                ("DYNAMO_IMAGE", final_tags[0]),
-                ("EFA_VERSION", s.efa_version),
-                ("ARCH", req.arch),
-                ("ARCH_ALT", arch_alt),
-            ],
-            step_secrets=[],
-            contexts=[],
-            ctx=context,
-            cache=False,
-        )
+        step = efa_step(make, final_tags, arch=req.arch, context=context, container=container)
         steps.append(step)
         final_steps.append(step)
-        final_tags = efa_tags
+        final_tags = list(step.tags)
     if s.push:
         to_push = [t for step in final_steps for t in step.tags if names_registry(t)]
         skipped = [t for step in final_steps for t in step.tags if not names_registry(t)]
@@ -892,3 +910,54 @@ def _summary(
         rows.append(("secrets", ", ".join(sec.id for sec in secrets)))
     rows.append(("image", "  ".join(final_tags)))
     return tuple(rows)
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """The plan of a single-purpose task (e.g. `invoke efa`): steps and what to print around them."""
+
+    steps: tuple[Step, ...]
+    summary: tuple[tuple[str, str], ...]
+    final_tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    run_hint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "final_tags": list(self.final_tags),
+            "warnings": list(self.warnings),
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+def suggest_build(image_name: str, image: str) -> str:
+    """How to get an image this tool names (`dynamo:latest-vllm-runtime` -> the invoke build command)."""
+    for fw in matrix.FRAMEWORKS:
+        for target in ("", *matrix.framework(fw).targets):
+            suffix = f"-{target}" if target else ""
+            if image.endswith(f"{image_name}:latest-{fw}{suffix}"):
+                flag = f" --target {target}" if target else ""
+                return f"build it: invoke build --framework {fw}{flag}"
+    return f"pull it (docker pull {image}) or build it with invoke build"
+
+
+def plan_efa(cfg: Config, image: str, frontend: Frontend) -> TaskPlan:
+    """`invoke efa`: the EFA layer on top of an existing runtime or dev image."""
+    if not image.strip():
+        raise ConfigError("--image is required", "name the runtime or dev image to add the EFA layer to")
+    arch = parse_platform(cfg.s.platform)
+    make = StepMaker(cfg, frontend, user_build_args(cfg), cfg.s.platform.strip(), cfg.path(cfg.s.log_dir))
+    step = efa_step(
+        make,
+        [image.strip()],
+        arch=arch,
+        context=cfg.path(cfg.s.context),
+        container=cfg.path(cfg.s.container_dir),
+    )
+    summary = (
+        ("image", image),
+        ("EFA installer", cfg.s.efa_version),
+        ("platform", cfg.s.platform),
+        ("result", step.tags[0]),
+    )
+    return TaskPlan((step,), summary, step.tags, cfg.warnings, f"invoke run --image {step.tags[0]}")

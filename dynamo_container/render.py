@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 DIM, BOLD, YELLOW, RED, RESET = "\033[2m", "\033[1m", "\033[33m", "\033[31m", "\033[0m"
@@ -86,6 +87,8 @@ VALUE_FLAGS = frozenset(
 def format_command(argv: Sequence[str], env: Iterable[tuple[str, str]] = ()) -> str:
     """A shell command, one flag (with its value) per line, joined by backslash continuations."""
     words = list(argv)
+    if not words or Path(words[0]).name != "docker":  # other programs: one line, as a shell shows it
+        return " ".join([*(f"{k}={shlex.quote(v)}" for k, v in env), shlex.join(words)])
     head_n = _prefix_len(words)
     first = " ".join([f"{k}={shlex.quote(v)}" for k, v in env] + [shlex.quote(w) for w in words[:head_n]])
     lines: list[str] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from invoke.context import Context
 
-from . import matrix, render
+from . import render
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 from .config import Config
 from .errors import ConfigError, DynamoError, EngineError, Interrupted
@@ -35,33 +35,24 @@ def command_after_dashes(c: Context) -> list[str]:
     return shlex.split(c.remainder) if c.remainder else []
 
 
-def _build_hint(cfg: Config, image: str) -> str:
-    for fw in matrix.FRAMEWORKS:
-        for target in ("", *matrix.framework(fw).targets):
-            suffix = f"-{target}" if target else ""
-            if image.endswith(f"{cfg.s.image_name}:latest-{fw}{suffix}"):
-                t = f" --target {target}" if target else ""
-                return f"build it: invoke build --framework {fw}{t}"
-    return f"pull it (docker pull {image}) or build it with invoke build"
-
-
 def check_engine(cfg: Config, plan: RunPlan) -> None:
     """What would make `docker run` fail, each as one clear line before anything starts."""
-    from .engine import client, engine_url, explain_engine_error, local_engine_limits, ulimit_problems
+    from .engine import (
+        client,
+        engine_url,
+        explain_engine_error,
+        local_engine_limits,
+        require_image,
+        ulimit_problems,
+    )
 
     try:
         api = client(cfg)
         api.ping()
     except Exception as exc:  # docker-py raises several unrelated types for the same cause
         raise explain_engine_error(engine_url(cfg), exc) from None
-    import docker.errors
 
-    try:
-        api.images.get(plan.image)
-    except docker.errors.ImageNotFound:
-        raise ConfigError(
-            f"image {plan.image} is not present on this engine", _build_hint(cfg, plan.image)
-        ) from None
+    require_image(api, plan.image, cfg.s.image_name)
     if plan.gpus:
         runtimes = set(api.info().get("Runtimes", {}))
         if "nvidia" not in runtimes and not shutil.which("nvidia-container-runtime-hook"):

@@ -19,7 +19,7 @@ from . import matrix
 PREFIX = "DYNAMO_"
 
 Kind = Literal["str", "bool", "optbool", "int", "list"]
-Group = Literal["build", "run", "engine"]
+Group = Literal["build", "run", "engine", "sccache"]
 
 
 def _setting(
@@ -144,6 +144,13 @@ class Settings:
         "", "TRT-LLM commit, tag or branch (build mode; overrides commit.txt)."
     )
     tensorrtllm_git_url: str = _setting("", "TRT-LLM git URL: build the wheel from source first.")
+    trtllm_src_dir: str = _setting(
+        "/tmp/TensorRT-LLM",
+        "Where the TensorRT-LLM source is fetched to build a wheel (reused between builds).",
+    )
+    trtllm_cuda_archs: str = _setting(
+        "", "CUDA architectures of a TRT-LLM wheel build, e.g. '90-real;100-real'. Empty: TRT-LLM's default."
+    )
     trtllm_use_nixl_kvcache_experimental: bool = _setting(
         False, "Build TRT-LLM with the experimental NIXL KV-cache transfer."
     )
@@ -165,6 +172,32 @@ class Settings:
     context: str = _setting(".", "Docker build context (relative to the project root).")
     build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
     log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
+    context_warn_mb: int | None = _setting(
+        500,
+        "Warn before a build when the build context (after .dockerignore) is larger than this many MB.",
+    )
+    # ----- invoke sccache-install / sccache-stats ---------------------------------------------------
+    sccache_version: str = _setting(
+        "v0.14.0",
+        "sccache release that invoke sccache-install installs (the one container/use-sccache.sh installs).",
+        group="sccache",
+    )
+    sccache_install_dir: str = _setting(
+        "/usr/local/bin", "Folder invoke sccache-install puts the sccache binary in.", group="sccache"
+    )
+    sccache_base_url: str = _setting(
+        "https://github.com/mozilla/sccache/releases/download",
+        "Where the release tarballs are: <url>/<version>/sccache-<version>-<arch>-unknown-linux-musl.tar.gz "
+        "(http(s):// or file://; point it at a mirror when offline).",
+        group="sccache",
+    )
+    sccache_sha256: str = _setting(
+        "",
+        "SHA-256 of the release tarball for the architecture installed. Empty: the pinned checksum of the "
+        "version (a version without one is refused).",
+        group="sccache",
+        flag="sha256",
+    )
     # ----- invoke run --------------------------------------------------------------------------------
     image: str = _setting(
         "",

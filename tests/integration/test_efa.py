@@ -1,0 +1,38 @@
+"""`invoke efa` on a real stand-in image (stand-in Dockerfile.aws)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.conftest import STANDIN_ENV, Names, invoke
+
+
+def test_efa_layer_on_an_existing_runtime_image(names: Names, docker_client: Any) -> None:
+    built = invoke(
+        "build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", env=names.env()
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr
+    image = f"{names.image}:latest-vllm-runtime"
+    r = invoke("efa", "--env-file", STANDIN_ENV, "--image", image, "--efa-version", "9.9.9", env=names.env())
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    efa = docker_client.images.get(f"{image}-efa")
+    assert efa.labels["ai.dynamo.target"] == "efa"
+    version = (
+        docker_client.containers.run(
+            f"{image}-efa", ["cat", "/opt/amazon/efa/VERSION"], remove=True, network_mode="none"
+        )
+        .decode()
+        .strip()
+    )
+    assert version == "9.9.9"
+
+
+def test_efa_refuses_a_missing_image(names: Names) -> None:
+    r = invoke(
+        "efa", "--env-file", STANDIN_ENV, "--image", f"{names.image}:latest-sglang-dev", env=names.env()
+    )
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        f"error: image {names.image}:latest-sglang-dev is not present on this engine "
+        "(build it: invoke build --framework sglang --target dev)"
+    )
