@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
 
 from . import render
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 from .config import Config
 from .errors import ConfigError
 from .plan import BuildPlan
@@ -34,9 +35,43 @@ def make_plan(cfg: Config) -> tuple[BuildPlan, str]:
     return plan, choice.note
 
 
+def make_matrix_plan(cfg: Config) -> tuple[Any, str]:
+    """The plans of every framework x CUDA combination asked for (a matrix of one is fine too)."""
+    from .engine import choose_frontend
+    from .matrix_build import plan_matrix
+    from .version import describe
+
+    choice = choose_frontend(cfg, dry_run=cfg.s.dry_run)
+    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+    return plan_matrix(cfg, version, choice.frontend, os.getuid(), os.getgid()), choice.note
+
+
+def run_matrix_build(cfg: Config, *, json: bool = False) -> None:
+    from .matrix_build import default_jobs, execute_matrix, print_matrix_plan
+
+    mplan, note = make_matrix_plan(cfg)
+    if json:
+        render.print_json(mplan.to_json())
+        return
+    if note:
+        render.warn(note)
+    if cfg.s.dry_run:
+        print_matrix_plan(mplan)
+        return
+    from .context import warn_if_large
+
+    warn_if_large(cfg)
+    execute_matrix(mplan, cfg, cfg.s.jobs or default_jobs())
+
+
 def run_build(cfg: Config, *, json: bool = False) -> None:
+    from .matrix_build import is_matrix
+
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
+    if is_matrix(cfg):
+        run_matrix_build(cfg, json=json)
+        return
     plan, note = make_plan(cfg)
     if json:
         render.print_json(plan.to_json())
@@ -50,7 +85,33 @@ def run_build(cfg: Config, *, json: bool = False) -> None:
     from .execute import execute_build
 
     warn_if_large(cfg)
-    execute_build(plan, cfg)
+    execute_build(plan, cfg, on_finish=receipt_writer(cfg, plan))
+
+
+def receipt_writer(cfg: Config, plan: BuildPlan, *, quiet: bool = False) -> Callable[[list[Any], str], None]:
+    """The executor's on_finish: a receipt of this build under <log dir>/receipts/."""
+    import time
+
+    started = time.time()
+
+    def write(results: list[Any], status: str) -> None:
+        from .engine import client
+        from .receipts import base_image_refs, image_ids, make_receipt, write_receipt
+
+        try:
+            api = client(cfg)
+            built = image_ids(api, [t for r in results for t in r.step.tags if r.step.kind == "build"])
+            bases = image_ids(api, base_image_refs(plan))
+        except Exception:  # the receipt still records the plan and timings without an engine
+            built, bases = {}, {}
+        path = write_receipt(
+            cfg,
+            make_receipt(cfg, plan, results, status=status, image_ids=built, base_ids=bases, started=started),
+        )
+        if not quiet:
+            print(f"receipt: {path}")
+
+    return write
 
 
 def run_efa(cfg: Config, *, json: bool = False) -> None:
@@ -71,6 +132,33 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
     from .execute import execute_build
 
     execute_build(plan, cfg)
+
+
+BAKE = Extra("bake", "Also write the plan as a docker buildx bake JSON file to this path.")
+
+
+def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
+    """`invoke plan`: the plan(s) of a build invocation, as text, JSON or a bake file; nothing runs."""
+    import dataclasses
+    import json as jsonlib
+
+    cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
+    mplan, note = make_matrix_plan(cfg)
+    if bake:
+        from .bake import to_bake
+
+        data = to_bake(mplan, cache_from=cfg.s.cache_from, cache_to=cfg.s.cache_to, no_cache=cfg.s.no_cache)
+        Path(bake).write_text(jsonlib.dumps(data, indent=2) + "\n", encoding="utf-8")
+        if not json:
+            print(f"bake file: {bake} ({len(data['target'])} targets; docker buildx bake -f {bake} --print)")
+    if json:
+        render.print_json(mplan.to_json())
+    elif not bake:
+        from .matrix_build import print_matrix_plan
+
+        if note:
+            render.warn(note)
+        print_matrix_plan(mplan)
 
 
 def tasks(root: Path) -> list[SettingsTask]:
@@ -101,7 +189,12 @@ def tasks(root: Path) -> list[SettingsTask]:
         """Add the AWS EFA layer (libfabric, aws-ofi-nccl) to an existing runtime or dev image."""
         run_efa(cfg, json=json)
 
-    out = [build, efa]
+    @settings_task(root, "plan", ("build", "engine"), exclude=("dry_run",), extras=(ENV_FILE, JSON, BAKE))
+    def plan(c: Context, cfg: Config, json: bool = False, bake: str | None = None) -> None:
+        """Print the plan of a build (several frameworks and CUDA versions allowed) or write it for bake."""
+        run_plan(cfg, json=json, bake=bake)
+
+    out = [build, efa, plan]
     for task_name, (target, doc) in STAGE_TASKS.items():
 
         def body(c: Context, cfg: Config, json: bool = False) -> Any:

@@ -29,3 +29,11 @@ class Interrupted(DynamoError):
     """Ctrl-C: the running docker process was stopped."""
 
     exit_code = 130
+
+
+class StepFailedSummary(DynamoError):
+    """Several builds ran and some failed; exits with the first failure's docker exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

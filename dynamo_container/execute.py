@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +138,7 @@ def stream_process(
     mask: Any,
     progress: BuildProgress,
     cwd: Path | None = None,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> int:
     """Run one command, teeing masked output to the display and the log; Ctrl-C stops it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +156,8 @@ def stream_process(
             bufsize=1,
             start_new_session=True,  # we forward Ctrl-C ourselves, exactly once
         )
+        if on_start:
+            on_start(proc)
         try:
             assert proc.stdout is not None
             for raw in proc.stdout:
@@ -273,8 +276,13 @@ def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
     Console(file=stream).print(table)
 
 
-def execute_build(plan: PlanLike, cfg: Config, stream: TextIO | None = None) -> list[StepResult]:
-    """Run every step of the plan; stop at the first failure."""
+def execute_build(
+    plan: PlanLike,
+    cfg: Config,
+    stream: TextIO | None = None,
+    on_finish: Callable[[list[StepResult], str], None] | None = None,
+) -> list[StepResult]:
+    """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way."""
     from .engine import preflight
 
     stream = stream or sys.stdout
@@ -301,6 +309,8 @@ def execute_build(plan: PlanLike, cfg: Config, stream: TextIO | None = None) -> 
                 )
         except KeyboardInterrupt:
             result.seconds = time.monotonic() - started
+            if on_finish:
+                on_finish([*results, result], "interrupted")
             raise Interrupted(
                 f"interrupted: step {index}/{total} ({step.name}) was stopped after {result.seconds:.0f}s; "
                 f"its log is {log_path}"
@@ -309,6 +319,8 @@ def execute_build(plan: PlanLike, cfg: Config, stream: TextIO | None = None) -> 
         results.append(result)
         if result.returncode != 0:
             print_results(results, stream)
+            if on_finish:
+                on_finish(results, f"failed at step {step.name}")
             raise StepFailed(_failure_report(result, total, log_path), result.returncode)
         if step.kind == "build" and step.tags:
             result.sizes = image_sizes(cfg, step.tags[:1])
@@ -318,6 +330,8 @@ def execute_build(plan: PlanLike, cfg: Config, stream: TextIO | None = None) -> 
         print(render.style(f"Step {index}/{total} {done}", render.DIM, stream), file=stream)
     print(file=stream)
     print_results(results, stream)
+    if on_finish:
+        on_finish(results, "built")
     if plan.run_hint:
         print(f"\nRun it with: {plan.run_hint}", file=stream)
     return results

@@ -51,7 +51,8 @@ class Settings:
     # ----- what to build -------------------------------------------------------------------------
     framework: str = _setting(
         matrix.DEFAULT_FRAMEWORK,
-        "Inference framework of the image: none, vllm, sglang or trtllm (any case).",
+        "Inference framework of the image: none, vllm, sglang or trtllm (any case); a comma list or all "
+        "builds a matrix.",
         choices=matrix.FRAMEWORKS,
     )
     target: str = _setting(
@@ -61,7 +62,8 @@ class Settings:
     )
     cuda_version: str = _setting(
         "",
-        "CUDA version (a row of the framework matrix, e.g. 12.9 or 13.0). Empty: the framework's default.",
+        "CUDA version (a row of the framework matrix, e.g. 12.9 or 13.0), a comma list, or all. Empty: the "
+        "framework's default.",
     )
     platform: str = _setting("linux/amd64", "Target platform: linux/amd64 or linux/arm64.")
     base_image: str = _setting(
@@ -172,6 +174,10 @@ class Settings:
     context: str = _setting(".", "Docker build context (relative to the project root).")
     build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
     log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
+    jobs: int | None = _setting(
+        None,
+        "Combinations a matrix build runs at once (default: CPUs, at most one per ~2 GB of free memory).",
+    )
     context_warn_mb: int | None = _setting(
         500,
         "Warn before a build when the build context (after .dockerignore) is larger than this many MB.",

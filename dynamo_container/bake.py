@@ -1,0 +1,80 @@
+"""A plan as a `docker buildx bake` JSON file: targets, groups, args, tags, contexts, secrets.
+
+Teams on bake get our matrix and defaults: `docker buildx bake -f dynamo.bake.json --load vllm-cuda12_9`.
+A step that builds FROM an earlier step's image gets that image as a named context `target:<name>`,
+so bake builds the whole chain in one graph.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .matrix_build import MatrixPlan
+from .plan import Step
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def target_name(*parts: str) -> str:
+    return _UNSAFE.sub("_", "-".join(parts))
+
+
+def _target(step: Step, cfg_cache: dict[str, Any], links: dict[str, str]) -> dict[str, Any]:
+    t: dict[str, Any] = {
+        "context": step.context,
+        "dockerfile": step.dockerfile,
+        "target": step.target,
+        "args": dict(step.build_args),
+        "tags": list(step.tags),
+        "platforms": [step.platform] if step.platform else [],
+    }
+    contexts = dict(step.contexts)
+    for image, target in links.items():  # FROM <image> of an earlier step: build it in the same graph
+        contexts[image] = f"target:{target}"
+    if contexts:
+        t["contexts"] = contexts
+    if step.secrets:
+        t["secret"] = [s.flag for s in step.secrets]
+    t.update({k: v for k, v in cfg_cache.items() if v})
+    return t
+
+
+def to_bake(
+    mplan: MatrixPlan,
+    *,
+    cache_from: tuple[str, ...] = (),
+    cache_to: tuple[str, ...] = (),
+    no_cache: bool = False,
+) -> dict[str, Any]:
+    targets: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
+    cache = {"cache-from": list(cache_from), "cache-to": list(cache_to), "no-cache": no_cache}
+    shared_names: dict[str, str] = {}
+    for shared in mplan.shared:
+        name = target_name(*(c.key for c in shared.combos), "base")
+        targets[name] = _target(shared.step, cache, {})
+        for tag in shared.step.tags:
+            shared_names[tag] = name
+    finals = []
+    for combo, plan in mplan.plans:
+        built: dict[str, str] = {}  # image tag -> bake target that builds it
+        members = []
+        for step in plan.steps:
+            if step.kind != "build":
+                continue
+            if step.name == "base" and step.tags and step.tags[0] in shared_names:
+                name = shared_names[step.tags[0]]
+            else:
+                links = {ref: built[ref] for _, ref in step.build_args if ref in built}
+                name = target_name(combo.key, step.name)
+                targets[name] = _target(
+                    step, cache if step.name in ("base", "framework", "image") else {}, links
+                )
+            for tag in step.tags:
+                built[tag] = name
+            members.append(name)
+        groups[target_name(combo.key)] = {"targets": members[-1:]}
+        finals += members[-1:]
+    groups["default"] = {"targets": finals}
+    return {"group": groups, "target": targets}

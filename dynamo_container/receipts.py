@@ -1,0 +1,186 @@
+"""Build receipts: what each real build made, from what, how long it took, and what differs between two.
+
+`<log dir>/receipts/<framework>-<cuda>-<target>.json` holds the image IDs and tags, the git commit and
+dirty flag, the plan (secret values redacted), the IDs of the base images, and per-step durations and
+cache statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .errors import ConfigError
+
+SCHEMA = 1
+
+
+def receipt_name(framework: str, cuda: str, target: str) -> str:
+    return f"{framework}-{cuda}-{target or 'dev'}"
+
+
+def receipts_dir(cfg: Config) -> Path:
+    return cfg.path(cfg.s.log_dir) / "receipts"
+
+
+def git_dirty(root: Path) -> bool | None:
+    """True when the checkout has uncommitted changes; None without git."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def redact(value: Any, secrets: Iterable[str]) -> Any:
+    """The same structure with every secret value (4+ characters) replaced by ****."""
+    values = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+    text = json.dumps(value)
+    for v in values:
+        text = text.replace(json.dumps(v)[1:-1], "****")
+    return json.loads(text)
+
+
+def make_receipt(
+    cfg: Config,
+    plan: Any,
+    results: Sequence[Any],
+    *,
+    status: str,
+    image_ids: Mapping[str, str | None],
+    base_ids: Mapping[str, str | None],
+    started: float,
+) -> dict[str, Any]:
+    steps = []
+    for r in results:
+        steps.append(
+            {
+                "name": r.step.name,
+                "title": r.step.title,
+                "seconds": round(r.seconds, 3),
+                "returncode": r.returncode,
+                "cached": r.progress.cached,
+                "total": r.progress.total,
+                "tags": list(r.step.tags),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "framework": plan.framework,
+        "cuda_version": plan.cuda,
+        "target": plan.target or "dev",
+        "status": status,
+        "version": plan.version.version,
+        "commit": plan.version.commit,
+        "dirty": git_dirty(cfg.path(cfg.s.context)),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(sum(r.seconds for r in results), 3),
+        "images": dict(image_ids),
+        "base_images": dict(base_ids),
+        "steps": steps,
+        "plan": redact(plan.to_json(), cfg.secrets.values()),
+    }
+
+
+def base_image_refs(plan: Any) -> list[str]:
+    """The external images a plan builds FROM: BASE_IMAGE:BASE_IMAGE_TAG, RUNTIME_IMAGE:RUNTIME_IMAGE_TAG."""
+    refs: list[str] = []
+    for step in plan.steps:
+        args = dict(step.build_args)
+        for repo, tag in (("BASE_IMAGE", "BASE_IMAGE_TAG"), ("RUNTIME_IMAGE", "RUNTIME_IMAGE_TAG")):
+            if repo in args and tag in args:
+                ref = f"{args[repo]}:{args[tag]}"
+                if ref not in refs:
+                    refs.append(ref)
+    return refs
+
+
+def image_ids(api: Any, refs: Iterable[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for ref in refs:
+        try:
+            out[ref] = str(api.images.get(ref).id)
+        except Exception:  # not present locally (e.g. only in a registry): recorded as unknown
+            out[ref] = None
+    return out
+
+
+def write_receipt(cfg: Config, receipt: Mapping[str, Any]) -> Path:
+    folder = receipts_dir(cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{receipt_name(receipt['framework'], receipt['cuda_version'], receipt['target'])}.json"
+    path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_receipt(cfg: Config, name: str) -> dict[str, Any]:
+    """A receipt by file path or by name (vllm-12.9-runtime) in the receipts folder."""
+    candidates = [Path(name), receipts_dir(cfg) / name, receipts_dir(cfg) / f"{name}.json"]
+    for path in candidates:
+        if path.is_file():
+            try:
+                data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path} is not a receipt: {exc}") from None
+            return data
+    known = ", ".join(sorted(p.stem for p in receipts_dir(cfg).glob("*.json"))) or "none yet"
+    raise ConfigError(f"no receipt {name!r}", f"receipts in {receipts_dir(cfg)}: {known}")
+
+
+def _dict_diff(label: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key not in b:
+            out.append(f"{label} {key}: only in A ({a[key]})")
+        elif key not in a:
+            out.append(f"{label} {key}: only in B ({b[key]})")
+        elif a[key] != b[key]:
+            out.append(f"{label} {key}: {a[key]} -> {b[key]}")
+    return out
+
+
+def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """What differs between two builds, most telling first: inputs, then results, then timings."""
+    lines: list[str] = []
+    for key in ("framework", "cuda_version", "target", "version", "commit", "dirty", "status"):
+        if a.get(key) != b.get(key):
+            lines.append(f"{key}: {a.get(key)} -> {b.get(key)}")
+    lines += _dict_diff("base image", a.get("base_images", {}), b.get("base_images", {}))
+    steps_a = {s["name"]: s for s in a.get("plan", {}).get("steps", [])}
+    steps_b = {s["name"]: s for s in b.get("plan", {}).get("steps", [])}
+    for name in [*steps_a, *(n for n in steps_b if n not in steps_a)]:
+        if name not in steps_b:
+            lines.append(f"step {name}: only in A")
+            continue
+        if name not in steps_a:
+            lines.append(f"step {name}: only in B")
+            continue
+        sa, sb = steps_a[name], steps_b[name]
+        lines += _dict_diff(f"step {name} build arg", sa.get("build_args", {}), sb.get("build_args", {}))
+        for field in ("dockerfile", "target", "platform", "secrets", "contexts"):
+            if sa.get(field) != sb.get(field):
+                lines.append(f"step {name} {field}: {sa.get(field)} -> {sb.get(field)}")
+    ids_a, ids_b = a.get("images", {}), b.get("images", {})
+    if sorted(ids_a.values(), key=str) != sorted(ids_b.values(), key=str):
+        lines += _dict_diff("image", ids_a, ids_b)
+    runs_a = {s["name"]: s for s in a.get("steps", [])}
+    runs_b = {s["name"]: s for s in b.get("steps", [])}
+    for name in runs_a.keys() & runs_b.keys():
+        ra, rb = runs_a[name], runs_b[name]
+        if (ra["cached"], ra["total"]) != (rb["cached"], rb["total"]):
+            lines.append(
+                f"step {name} cache: {ra['cached']}/{ra['total']} -> {rb['cached']}/{rb['total']} cached"
+            )
+        lines.append(f"step {name} time: {ra['seconds']:.1f}s -> {rb['seconds']:.1f}s")
+    return lines

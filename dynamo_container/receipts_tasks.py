@@ -1,0 +1,68 @@
+"""`invoke receipts`: list the build receipts, or explain what differs between two builds."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from pathlib import Path
+
+from invoke.context import Context
+
+from . import render
+from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+from .config import Config
+from .errors import ConfigError
+
+DIFF = Extra(
+    "diff",
+    "A receipt to compare (name like vllm-12.9-runtime, or a path); give it twice: --diff A --diff B, "
+    "or --diff A,B.",
+    list,
+    [],
+)
+
+
+def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
+    from .receipts import diff_receipts, load_receipt, receipts_dir
+
+    names = [n for item in diff for n in item.split(",") if n.strip()]
+    if names:
+        if len(names) != 2:
+            raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")
+        a, b = (load_receipt(cfg, n.strip()) for n in names)
+        lines = diff_receipts(a, b)
+        if json:
+            render.print_json({"a": names[0], "b": names[1], "differences": lines})
+            return
+        print(f"A = {names[0]}, B = {names[1]}")
+        for line in lines or ["no differences"]:
+            print(f"  {line}")
+        return
+    folder = receipts_dir(cfg)
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        data = jsonlib.loads(path.read_text(encoding="utf-8"))
+        rows.append(
+            {
+                "name": path.stem,
+                "status": data.get("status"),
+                "version": data.get("version"),
+                "started": data.get("started"),
+                "seconds": data.get("seconds"),
+            }
+        )
+    if json:
+        render.print_json(rows)
+        return
+    if not rows:
+        print(f"no receipts yet in {folder} (every real invoke build writes one)")
+    for r in rows:
+        print(f"{r['name']:<28} {r['status']:<24} {r['version']:<28} {r['started']}  {r['seconds']}s")
+
+
+def tasks(root: Path) -> list[SettingsTask]:
+    @settings_task(root, "receipts", (), include=("log_dir",), extras=(ENV_FILE, JSON, DIFF))
+    def receipts_task(c: Context, cfg: Config, json: bool = False, diff: list[str] | None = None) -> None:
+        """List build receipts, or explain what differs between two builds (--diff A --diff B)."""
+        receipts(cfg, diff=diff or [], json=json)
+
+    return [receipts_task]

@@ -1,0 +1,122 @@
+"""Matrix builds, bake export and receipts, as plans (no engine)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dynamo_container import matrix
+from dynamo_container.bake import to_bake
+from dynamo_container.errors import ConfigError
+from dynamo_container.matrix_build import Combination, combinations, default_jobs, is_matrix, plan_matrix
+from dynamo_container.plan import Frontend
+from dynamo_container.receipts import diff_receipts, receipt_name, redact
+from dynamo_container.version import describe
+from tests.helpers import config
+
+
+def mplan(root: Path, **flags: object):  # type: ignore[no-untyped-def]
+    cfg = config(root, **flags)
+    return plan_matrix(cfg, describe(root), Frontend(), 4242, 4343)
+
+
+def keys(combos: list[Combination]) -> list[str]:
+    return [c.key for c in combos]
+
+
+def test_combinations(repo: Path) -> None:
+    c, w = combinations(config(repo, framework="vllm,sglang", cuda_version="all"))
+    assert keys(c) == ["vllm-cuda12.9", "vllm-cuda13.0", "sglang-cuda12.9", "sglang-cuda13.0"] and w == []
+    c, w = combinations(config(repo, framework="all"))
+    assert keys(c) == [f"{fw}-cuda{matrix.framework(fw).default_cuda}" for fw in matrix.FRAMEWORKS]
+    c, w = combinations(config(repo, framework="vllm,trtllm", cuda_version="13.0,13.1"))
+    assert keys(c) == ["vllm-cuda13.0", "trtllm-cuda13.1"]
+    assert w == [
+        "vllm has no CUDA 13.1: left out (valid: 12.9, 13.0)",
+        "trtllm has no CUDA 13.0: left out (valid: 13.1)",
+    ]
+    with pytest.raises(ConfigError, match="no valid framework x CUDA combination"):
+        combinations(config(repo, framework="trtllm", cuda_version="12.9,13.0"))
+    with pytest.raises(ConfigError, match="unknown framework 'vlm'"):
+        combinations(config(repo, framework="vllm,vlm"))
+    assert is_matrix(config(repo, framework="vllm,sglang")) and is_matrix(config(repo, cuda_version="all"))
+    assert not is_matrix(config(repo, framework="vllm", cuda_version="13.0"))
+
+
+def test_default_jobs_is_bounded() -> None:
+    import os
+
+    assert 1 <= default_jobs() <= (os.cpu_count() or 1)
+
+
+def test_each_combination_is_an_ordinary_plan_with_its_own_logs(repo: Path) -> None:
+    m = mplan(repo, framework="vllm,sglang", target="runtime")
+    assert [c.key for c, _ in m.plans] == ["vllm-cuda12.9", "sglang-cuda12.9"]
+    vllm = m.plans[0][1]
+    assert vllm.steps[1].log == str(repo / "build-logs" / "vllm-cuda12.9" / "framework.log")
+    assert len(m.shared) == 2  # kvbm/ffmpeg differ: two distinct base images
+
+
+def test_identical_base_builds_run_once_with_every_tag(repo: Path) -> None:
+    # with the same features, vllm and sglang ask for the same base image
+    m = mplan(repo, framework="vllm,sglang", target="runtime", enable_kvbm=True, enable_media_ffmpeg=True)
+    (shared,) = m.shared
+    assert [c.key for c in shared.combos] == ["vllm-cuda12.9", "sglang-cuda12.9"]
+    assert shared.step.tags == (m.plans[0][1].steps[0].tags[0], m.plans[1][1].steps[0].tags[0])
+    assert shared.step.argv.count("--tag") == 2 and shared.step.argv[-1] == str(repo)
+
+
+def test_tag_is_refused_for_a_matrix(repo: Path) -> None:
+    with pytest.raises(ConfigError, match="--tag names one image"):
+        mplan(repo, framework="vllm,sglang", tag="x:1")
+
+
+def test_bake_file_links_the_chain(repo: Path) -> None:
+    m = mplan(repo, framework="vllm,none", target="local-dev", make_efa=True, cache_to=("type=inline",))
+    bake = to_bake(m, cache_to=("type=inline",))
+    targets = bake["target"]
+    assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_9-efa"]
+    fw = targets["vllm-cuda12_9-framework"]
+    base_tag = m.plans[0][1].steps[0].tags[0]
+    assert fw["contexts"] == {base_tag: "target:vllm-cuda12_9-base"}
+    assert fw["args"]["DYNAMO_BASE_IMAGE"] == base_tag and fw["cache-to"] == ["type=inline"]
+    assert "cache-to" not in targets["vllm-cuda12_9-local-dev"]
+    dev_tag = m.plans[0][1].steps[1].tags[0]
+    assert targets["vllm-cuda12_9-local-dev"]["contexts"] == {dev_tag: "target:vllm-cuda12_9-framework"}
+    assert "none-cuda12_9-base" not in targets  # framework none has no base step
+    json.dumps(bake)
+
+
+def test_receipt_helpers() -> None:
+    assert receipt_name("vllm", "12.9", "") == "vllm-12.9-dev"
+    assert redact({"a": ["x hf_secret y"], "b": "ok"}, ["hf_secret", "no"]) == {"a": ["x **** y"], "b": "ok"}
+    a = {
+        "framework": "vllm",
+        "commit": "c1",
+        "dirty": False,
+        "base_images": {"b:1": "sha256:1"},
+        "plan": {"steps": [{"name": "base", "build_args": {"X": "1", "Y": "2"}, "dockerfile": "D"}]},
+        "images": {"t": "sha256:a"},
+        "steps": [{"name": "base", "cached": 0, "total": 5, "seconds": 10.0}],
+    }
+    b = {
+        "framework": "vllm",
+        "commit": "c2",
+        "dirty": True,
+        "base_images": {"b:1": "sha256:2"},
+        "plan": {"steps": [{"name": "base", "build_args": {"X": "1", "Z": "3"}, "dockerfile": "D"}]},
+        "images": {"t": "sha256:b"},
+        "steps": [{"name": "base", "cached": 5, "total": 5, "seconds": 0.5}],
+    }
+    assert diff_receipts(a, b) == [
+        "commit: c1 -> c2",
+        "dirty: False -> True",
+        "base image b:1: sha256:1 -> sha256:2",
+        "step base build arg Y: only in A (2)",
+        "step base build arg Z: only in B (3)",
+        "image t: sha256:a -> sha256:b",
+        "step base cache: 0/5 -> 5/5 cached",
+        "step base time: 10.0s -> 0.5s",
+    ]
