@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
@@ -13,7 +13,9 @@ from . import render
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 from .config import Config
 from .errors import ConfigError
-from .plan import BuildPlan
+
+if TYPE_CHECKING:
+    from .plan import BuildPlan
 
 STAGE_TASKS = {
     "base": ("base", "Build the Dynamo base image (container/Dockerfile, stage base) for a framework."),

@@ -6,6 +6,7 @@ A task here only parses flags into a `Config`, calls the library and prints or e
 from __future__ import annotations
 
 import os
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,21 @@ ENV_FILE = Extra("env_file", "Config env file, between .env.local and the enviro
 JSON = Extra("json", "Print machine-readable JSON instead of text.", bool, False)
 
 
+class CheapArgument(Argument):
+    """An invoke Argument that copies cheaply.
+
+    invoke deep-copies every task's arguments each time it parses a command line (twice per run);
+    with a few hundred generated flags that alone took ~60 ms. All fields are immutable except the
+    list value of repeatable flags, which is copied.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CheapArgument:
+        new = copy.copy(self)
+        if isinstance(self._value, list):
+            new._value = list(self._value)
+        return new
+
+
 def _attr(flag: str) -> str:
     return flag.replace("-", "_")
 
@@ -50,7 +66,7 @@ def _argument(names: list[str], **kw: Any) -> Argument:
     (invoke's help lookup requires the attribute name to be the flag name with underscores.)
     """
     attr = _attr(names[0])
-    return Argument(names=names, attr_name=attr if attr != names[0] else None, **kw)
+    return CheapArgument(names=names, attr_name=attr if attr != names[0] else None, **kw)
 
 
 def _arguments(spec: SettingSpec) -> list[Argument]:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
 from . import render
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 from .config import Config
-from .context import ContextReport, human_size, limit_mb, measure, size_warning
+
+if TYPE_CHECKING:
+    from .context import ContextReport
 
 
 def print_report(report: ContextReport, limit: int) -> None:
+
     import sys
+
+    from .context import human_size, size_warning
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"
@@ -47,6 +53,8 @@ def tasks(root: Path) -> list[SettingsTask]:
     @settings_task(root, "context", (), include=("context", "context_warn_mb"), extras=(ENV_FILE, JSON))
     def context(c: Context, cfg: Config, json: bool = False) -> None:
         """Measure the build context as BuildKit sends it: size, files, largest directories."""
+        from .context import limit_mb, measure, size_warning
+
         report = measure(cfg.path(cfg.s.context))
         limit = limit_mb(cfg.s.context_warn_mb)
         if json:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
 from . import render
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 from .config import Config
-from .doctor import Check, counts, gather, run_checks, to_json
 from .errors import DynamoError
+
+if TYPE_CHECKING:
+    from .doctor import Check
 
 # Settings the checks read besides the engine group (docker CLI, build frontend, builder).
 DOCTOR_SETTINGS = (
@@ -34,6 +37,8 @@ def print_checks(checks: Sequence[Check]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .doctor import counts
+
     table = Table(title="dynamo-container doctor", title_justify="left")
     table.add_column("check", style="bold", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -48,6 +53,8 @@ def print_checks(checks: Sequence[Check]) -> None:
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
+    from .doctor import gather, run_checks, to_json
+
     checks = run_checks(cfg, gather(cfg))
     if json:
         render.print_json(to_json(cfg, checks))

@@ -24,7 +24,30 @@ class FrontendChoice:
     note: str = ""  # why, when it was a fallback
 
 
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def buildx_plugin() -> str:
+    """The buildx plugin where the docker CLI looks for plugins (no process started), or ''."""
+    import os
+
+    config = os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker")
+    for folder in (os.path.join(config, "cli-plugins"), *PLUGIN_DIRS):
+        path = os.path.join(folder, "docker-buildx")
+        if os.access(path, os.X_OK):
+            return path
+    return ""
+
+
 def has_buildx(docker: str) -> bool:
+    """buildx is available: its plugin file is in a standard place, or `docker buildx version` answers."""
+    if buildx_plugin():
+        return True
     try:
         probe = subprocess.run(
             [docker, "buildx", "version"], capture_output=True, text=True, timeout=20, check=False

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
@@ -16,7 +16,9 @@ from . import render
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 from .config import Config
 from .errors import ConfigError, DynamoError, EngineError, Interrupted
-from .run_plan import HostInfo, RunPlan, plan_run
+
+if TYPE_CHECKING:
+    from .run_plan import RunPlan
 
 
 class ContainerExit(DynamoError):
@@ -77,6 +79,8 @@ def check_engine(cfg: Config, plan: RunPlan) -> None:
 
 
 def run_container(cfg: Config, command: list[str], *, json: bool = False) -> None:
+    from .run_plan import HostInfo, plan_run
+
     plan = plan_run(cfg, command, HostInfo(os.getuid(), os.getgid()), dict(os.environ))
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the command of a dry run", "add --dry-run")

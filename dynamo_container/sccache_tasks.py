@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from invoke.context import Context
 
@@ -12,7 +12,9 @@ from . import render
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 from .config import Config
 from .errors import ConfigError
-from .sccache import Stats, find_sccache, install, parse_stats, plan_install, query_server
+
+if TYPE_CHECKING:
+    from .sccache import Stats
 
 ARCH = Extra(
     "arch",
@@ -34,6 +36,8 @@ def _size(n: int) -> str:
 
 
 def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = False) -> None:
+    from .sccache import install, plan_install
+
     s = cfg.s
     plan = plan_install(
         version=s.sccache_version,
@@ -66,6 +70,8 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
+    from .sccache import find_sccache, parse_stats, query_server
+
     """The statistics and a label of where they came from."""
     if file == "-":
         return parse_stats((stdin or sys.stdin).read(), "stdin"), "stdin"
