@@ -5,8 +5,8 @@ A task here only parses flags into a `Config`, calls the library and prints or e
 
 from __future__ import annotations
 
-import os
 import copy
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path

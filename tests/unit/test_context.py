@@ -546,7 +546,9 @@ def test_build_measures_the_context_only_for_real_builds(
     calls: list[str] = []
     monkeypatch.setattr(build_tasks, "make_plan", lambda cfg: (_Plan(), ""))
     monkeypatch.setattr(context, "warn_if_large", lambda cfg: calls.append("measure"))
-    monkeypatch.setattr("dynamo_container.execute.execute_build", lambda plan, cfg, **kw: calls.append("build"))
+    monkeypatch.setattr(
+        "dynamo_container.execute.execute_build", lambda plan, cfg, **kw: calls.append("build")
+    )
     monkeypatch.setattr("dynamo_container.render.print_plan", lambda plan: calls.append("print"))
     build_tasks.run_build(config(repo, dry_run=dry_run))
     assert calls == (["print"] if dry_run else ["measure", "build"])

@@ -356,11 +356,11 @@ def test_run_checks_reads_the_ulimit_setting(repo: Path) -> None:
 def test_doctor_exit_code_and_json(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(doctor_tasks, "gather", lambda cfg: healthy_probes())
+    monkeypatch.setattr(doctor, "gather", lambda cfg: healthy_probes())
     doctor_tasks.doctor_run(config(repo), json=True)
     assert json.loads(capsys.readouterr().out)["ok"] is True
     broken = Probes(**{**healthy_probes().__dict__, "cli_path": ""})
-    monkeypatch.setattr(doctor_tasks, "gather", lambda cfg: broken)
+    monkeypatch.setattr(doctor, "gather", lambda cfg: broken)
     with pytest.raises(DynamoError, match=r"doctor: 1 check\(s\) failed: docker CLI") as exc:
         doctor_tasks.doctor_run(config(repo), json=True)
     assert exc.value.exit_code == 1
@@ -376,9 +376,7 @@ def test_doctor_exit_code_and_json(
 def test_doctor_table(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(
-        doctor_tasks, "gather", lambda cfg: Probes(**{**healthy_probes().__dict__, "runtimes": ()})
-    )
+    monkeypatch.setattr(doctor, "gather", lambda cfg: Probes(**{**healthy_probes().__dict__, "runtimes": ()}))
     monkeypatch.setenv("COLUMNS", "200")
     doctor_tasks.doctor_run(config(repo))
     out = capsys.readouterr().out
