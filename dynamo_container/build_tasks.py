@@ -25,26 +25,29 @@ STAGE_TASKS = {
 }
 
 
-def make_plan(cfg: Config) -> tuple[BuildPlan, str]:
-    """The plan of this configuration, and a note about the build frontend when it is a fallback."""
+def plan_inputs(cfg: Config) -> tuple[Any, Any]:
+    """What every build plan needs besides the config: the frontend choice and the git version."""
     from .engine import choose_frontend
-    from .plan import plan_build
     from .version import describe
 
     choice = choose_frontend(cfg, dry_run=cfg.s.dry_run)
-    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+    return choice, describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+
+
+def make_plan(cfg: Config) -> tuple[BuildPlan, str]:
+    """The plan of this configuration, and a note about the build frontend when it is a fallback."""
+    from .plan import plan_build
+
+    choice, version = plan_inputs(cfg)
     plan = plan_build(cfg, version, choice.frontend, host_uid=os.getuid(), host_gid=os.getgid())
     return plan, choice.note
 
 
 def make_matrix_plan(cfg: Config) -> tuple[Any, str]:
     """The plans of every framework x CUDA combination asked for (a matrix of one is fine too)."""
-    from .engine import choose_frontend
     from .matrix_build import plan_matrix
-    from .version import describe
 
-    choice = choose_frontend(cfg, dry_run=cfg.s.dry_run)
-    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+    choice, version = plan_inputs(cfg)
     return plan_matrix(cfg, version, choice.frontend, os.getuid(), os.getgid()), choice.note
 
 

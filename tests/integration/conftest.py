@@ -46,6 +46,18 @@ def docker_client() -> Any:
     return client
 
 
+@pytest.fixture(scope="session")
+def registry() -> str:
+    """The loopback registry of scripts/registry-up."""
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=3)
+    except Exception as exc:
+        _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
+    return "127.0.0.1:5000"
+
+
 @dataclass
 class Names:
     """Unique image repositories for one test; every image under them is removed afterwards."""
@@ -84,6 +96,13 @@ def invoke(
     base = {k: v for k, v in os.environ.items() if not k.startswith("DYNAMO_")}
     base.update(env or {})
     return subprocess.run([INVOKE, *args], cwd=cwd, env=base, capture_output=True, text=True, timeout=timeout)
+
+
+def standin_build(framework: str, target: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    """`invoke build` of the stand-in family (the command users type with the stand-in profile)."""
+    return invoke(
+        "build", "--env-file", STANDIN_ENV, "--framework", framework, "--target", target, *args, env=env
+    )
 
 
 def build_info(client: Any, image: str) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ import pytest
 
 from dynamo_container import matrix
 from tests.helpers import PROJECT
-from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, build_info, invoke
+from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, build_info, invoke, standin_build
 
 CACHED = re.compile(r"Step (\d+)/(\d+) done in [0-9.]+s \((\d+)/(\d+) steps cached\)")
 
@@ -103,15 +103,7 @@ def test_a_failing_run_names_step_stage_and_instruction(names: Names, tmp_path: 
     assert "Traceback" not in r.stderr
 
 
-def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: Any) -> None:
-    import urllib.request
-
-    try:
-        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=3)
-    except Exception as exc:
-        from tests.integration.conftest import _unavailable
-
-        _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
+def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: Any, registry: str) -> None:
     ref = f"127.0.0.1:5000/{names.image}:pushed"
     names.extra.append(f"127.0.0.1:5000/{names.image}")
     plan, _ = build(names, "--framework", "none", "--target", "runtime", "--tag", ref, "--push")
@@ -153,13 +145,8 @@ def test_ctrl_c_stops_the_build_and_exits_130(names: Names, tmp_path: Path, dock
 
 
 def test_unreachable_engine_is_one_line_before_any_step() -> None:
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "none",
-        "--target",
         "runtime",
         env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
     )
@@ -183,15 +170,9 @@ def test_named_builder_and_legacy_frontend(names: Names, docker_client: Any) -> 
     assert r.returncode == 1 and "no buildx builder named no-such-builder" in r.stderr
 
 
-def test_inline_cache_travels_with_the_pushed_image(names: Names, docker_client: Any) -> None:
+def test_inline_cache_travels_with_the_pushed_image(names: Names, docker_client: Any, registry: str) -> None:
     import urllib.request
 
-    try:
-        urllib.request.urlopen("http://127.0.0.1:5000/v2/", timeout=3)
-    except Exception as exc:
-        from tests.integration.conftest import _unavailable
-
-        _unavailable(f"no registry on 127.0.0.1:5000 ({exc}); run scripts/registry-up")
     names.extra.append(f"127.0.0.1:5000/{names.image}")
     build(
         names,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import PROJECT
-from tests.integration.conftest import STANDIN_ENV, Names, build_info, invoke
+from tests.integration.conftest import STANDIN_ENV, Names, build_info, invoke, standin_build
 
 
 def test_a_secret_is_readable_in_its_run_and_nowhere_else(
@@ -36,7 +36,7 @@ def test_a_secret_is_readable_in_its_run_and_nowhere_else(
     tag = f"{names.image}:latest-none-runtime"
     # ... and it is nowhere else: output, logs, labels, history, layers
     assert secret not in dry.stdout + dry.stderr + r.stdout + r.stderr
-    for log in logs.iterdir():
+    for log in (p for p in logs.rglob("*") if p.is_file()):  # step logs and the receipt
         assert secret not in log.read_text(), log
     image = docker_client.images.get(tag)
     assert secret not in json.dumps(image.attrs)
@@ -102,13 +102,8 @@ def tcp_engine(docker_client: Any) -> Iterator[str]:
 
 
 def test_build_on_a_tcp_engine(names: Names, docker_client: Any, tcp_engine: str) -> None:
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "none",
-        "--target",
         "runtime",
         env={**names.env(), "DOCKER_HOST": tcp_engine},
     )
@@ -125,13 +120,8 @@ def test_trtllm_wheel_context_is_installed(names: Names, docker_client: Any, tmp
     src = next((PROJECT / "tests/fixtures/stand-in/trtllm_wheel").glob("*.whl"))
     (wheels / src.name).write_bytes(src.read_bytes())
     (wheels / "commit.txt").write_text("amd64_0123abcd\n")
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "trtllm",
-        "--target",
         "runtime",
         "--tensorrtllm-pip-wheel-dir",
         str(wheels),
@@ -166,13 +156,8 @@ def test_user_build_context_reaches_the_build(names: Names, docker_client: Any, 
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "marker.txt").write_text(names.token)
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "none",
-        "--target",
         "runtime",
         "--build-context",
         f"extra={extra}",

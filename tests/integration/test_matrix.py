@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.integration.conftest import STANDIN_ENV, Names, invoke
+from tests.integration.conftest import STANDIN_ENV, Names, invoke, standin_build
 from tests.integration.test_build import family_with
 
 
@@ -17,13 +17,8 @@ def test_one_failing_combination_does_not_hide_the_other(
     family = family_with(tmp_path, "Dockerfile.sglang", "runtime", "RUN echo sglang-breaks && exit 5")
     logs = tmp_path / "logs"
     env = {**names.env(), "DYNAMO_CONTAINER_DIR": str(family), "DYNAMO_LOG_DIR": str(logs)}
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "vllm,sglang",
-        "--target",
         "runtime",
         "--jobs",
         "2",

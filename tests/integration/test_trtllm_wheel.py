@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import PROJECT, git
-from tests.integration.conftest import STANDIN_ENV, Names, invoke
+from tests.integration.conftest import Names, invoke, standin_build
 
 DOCKERFILE_MULTI = """\
 ARG BASE_IMAGE=dynamo-standin-base
@@ -119,13 +119,8 @@ def test_build_from_source_feeds_the_trtllm_image(
 ) -> None:
     repo, sha = trt_repo
     out = tmp_path / "wheels"
-    r = invoke(
-        "build",
-        "--env-file",
-        STANDIN_ENV,
-        "--framework",
+    r = standin_build(
         "trtllm",
-        "--target",
         "runtime",
         "--tensorrtllm-git-url",
         f"file://{repo}",
