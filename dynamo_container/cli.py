@@ -49,6 +49,10 @@ class CheapArgument(Argument):
     list value of repeatable flags, which is copied.
     """
 
+    def __repr__(self) -> str:  # invoke prints it in "Flag ... needed value and was not given one!"
+        name = self.names[0]
+        return f"--{name}" if len(name) > 1 else f"-{name}"
+
     def __deepcopy__(self, memo: dict[int, Any]) -> CheapArgument:
         new = copy.copy(self)
         if isinstance(self._value, list):
