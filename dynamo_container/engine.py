@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -109,11 +110,16 @@ def engine_url(cfg: Config) -> str:
     """The engine the docker CLI talks to: DOCKER_HOST, else the CLI's current context."""
     import os
 
-    if os.environ.get("DOCKER_HOST"):
-        return os.environ["DOCKER_HOST"]
+    return _engine_url(cfg.s.docker_cli, os.environ.get("DOCKER_HOST", ""))
+
+
+@functools.cache
+def _engine_url(docker: str, docker_host: str) -> str:
+    if docker_host:
+        return docker_host
     try:
         out = subprocess.run(
-            [cfg.s.docker_cli, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+            [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
             capture_output=True,
             text=True,
             timeout=20,
@@ -128,9 +134,14 @@ def engine_url(cfg: Config) -> str:
 
 def client(cfg: Config) -> Any:
     """A docker-py client for the same engine the CLI uses (docker-py: inspect, run, images)."""
+    return _client(engine_url(cfg))
+
+
+@functools.cache
+def _client(url: str) -> Any:
     import docker
 
-    return docker.DockerClient(base_url=engine_url(cfg), timeout=120)
+    return docker.DockerClient(base_url=url, timeout=120)
 
 
 def explain_engine_error(url: str, error: Exception) -> EngineError:
@@ -147,16 +158,13 @@ def explain_engine_error(url: str, error: Exception) -> EngineError:
     )
 
 
-def preflight(cfg: Config) -> str:
-    """Check that the engine answers before any step starts; returns its version."""
+def preflight(cfg: Config) -> None:
+    """Check that the engine answers before any step starts (one clear line when it does not)."""
     url = engine_url(cfg)
     try:
-        api = client(cfg)
-        api.ping()
-        version = str(api.version().get("Version", "?"))
+        client(cfg).ping()
     except Exception as exc:  # docker-py raises several unrelated types for the same cause
         raise explain_engine_error(url, exc) from None
-    return version
 
 
 _PROC_LIMITS = {

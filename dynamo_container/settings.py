@@ -316,6 +316,9 @@ class SettingSpec:
     def env_key(self) -> str:
         return PREFIX + self.name.upper()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SettingSpec:
+        return self  # immutable; invoke deep-copies every task (and the specs it holds) on each run
+
 
 def _kind(annotation: Any) -> Kind:
     if annotation is bool:
