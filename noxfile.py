@@ -27,13 +27,13 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 PY = sys.executable
-CODE = ["dynamo_container", "tests", "tasks.py", "noxfile.py"]
+CODE = ["dynamo_container", "tests", "benchmarks", "tasks.py", "noxfile.py"]
 STANDIN_ENV = "tests/fixtures/stand-in.env"
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and hadolint on every Dockerfile (invoke lint)."""
+    """ruff (lint and format check), hadolint on every Dockerfile and shellcheck (invoke lint)."""
     session.run(PY, "-m", "ruff", "check", *CODE)
     session.run(PY, "-m", "ruff", "format", "--check", *CODE)
     session.run(PY, "-m", "invoke", "lint")
@@ -49,6 +49,12 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """pytest: unit and contract tests always; integration tests when an engine answers (always in CI)."""
     session.run(PY, "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks on the real engine (stand-in family): benchmarks/run.py; `-- --quick` for fewer runs."""
+    session.run(PY, "benchmarks/run.py", *session.posargs)
 
 
 @cache
