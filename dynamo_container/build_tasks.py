@@ -100,13 +100,11 @@ def receipt_writer(cfg: Config, plan: BuildPlan, *, quiet: bool = False) -> Call
     started = time.time()
 
     def write(results: list[Any], status: str) -> None:
-        from .engine import client
         from .receipts import base_image_refs, image_ids, make_receipt, write_receipt
 
         try:
-            api = client(cfg)
-            built = image_ids(api, [t for r in results for t in r.step.tags if r.step.kind == "build"])
-            bases = image_ids(api, base_image_refs(plan))
+            built = image_ids(cfg, [t for r in results for t in r.step.tags if r.step.kind == "build"])
+            bases = image_ids(cfg, base_image_refs(plan))
         except Exception:  # the receipt still records the plan and timings without an engine
             built, bases = {}, {}
         path = write_receipt(

@@ -160,11 +160,34 @@ def explain_engine_error(url: str, error: Exception) -> EngineError:
 
 def preflight(cfg: Config) -> None:
     """Check that the engine answers before any step starts (one clear line when it does not)."""
+    from .engine_api import light_api
+
     url = engine_url(cfg)
+    light = light_api(url)
     try:
-        client(cfg).ping()
-    except Exception as exc:  # docker-py raises several unrelated types for the same cause
+        if light is not None:
+            light.ping()
+        else:
+            client(cfg).ping()
+    except Exception as exc:  # sockets and docker-py raise several unrelated types for the same cause
         raise explain_engine_error(url, exc) from None
+
+
+def inspect_images(cfg: Config, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+    """`docker image inspect` of each reference (None when absent); cheap on local and plain TCP engines."""
+    from .engine_api import light_api
+
+    light = light_api(engine_url(cfg))
+    out: dict[str, dict[str, Any] | None] = {}
+    for ref in refs:
+        if light is not None:
+            out[ref] = light.image(ref)
+            continue
+        try:
+            out[ref] = dict(client(cfg).images.get(ref).attrs)
+        except Exception:  # not on this engine (e.g. only in a registry)
+            out[ref] = None
+    return out
 
 
 _PROC_LIMITS = {

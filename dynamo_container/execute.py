@@ -233,13 +233,13 @@ def _failure_report(result: StepResult, total: int, log_path: Path) -> str:
 
 
 def image_sizes(cfg: Config, tags: Sequence[str]) -> dict[str, int]:
-    from .engine import client
+    from .engine import inspect_images
 
     try:
-        api = client(cfg)
-        return {t: int(api.images.get(t).attrs.get("Size", 0)) for t in tags}
+        found = inspect_images(cfg, tags)
     except Exception:  # sizes are informative; a failed inspect must not fail a finished build
         return {}
+    return {t: int(attrs.get("Size", 0)) for t, attrs in found.items() if attrs}
 
 
 def _human(n: int) -> str:

@@ -106,14 +106,11 @@ def base_image_refs(plan: Any) -> list[str]:
     return refs
 
 
-def image_ids(api: Any, refs: Iterable[str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for ref in refs:
-        try:
-            out[ref] = str(api.images.get(ref).id)
-        except Exception:  # not present locally (e.g. only in a registry): recorded as unknown
-            out[ref] = None
-    return out
+def image_ids(cfg: Config, refs: Sequence[str]) -> dict[str, str | None]:
+    """Image ID of each reference on the engine (None: not there, e.g. only in a registry)."""
+    from .engine import inspect_images
+
+    return {ref: (str(attrs["Id"]) if attrs else None) for ref, attrs in inspect_images(cfg, refs).items()}
 
 
 def write_receipt(cfg: Config, receipt: Mapping[str, Any]) -> Path:
