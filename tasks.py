@@ -4,37 +4,26 @@ Every configuration key is declared once, in `dynamo_container.settings.Settings
 and the DYNAMO_* env-file keys are generated from that declaration.
 """
 
+from importlib import import_module
 from pathlib import Path
 
 from invoke import Collection
 
-from dynamo_container import (
-    build_tasks,
-    config_tasks,
-    context_tasks,
-    doctor_tasks,
-    lint_tasks,
-    receipts_tasks,
-    run_tasks,
-    sccache_tasks,
-    smoke_tasks,
-    trtllm_tasks,
+ROOT = Path(__file__).resolve().parent
+TASK_MODULES = (
+    "build_tasks",
+    "config_tasks",
+    "context_tasks",
+    "doctor_tasks",
+    "lint_tasks",
+    "receipts_tasks",
+    "run_tasks",
+    "sccache_tasks",
+    "smoke_tasks",
+    "trtllm_tasks",
 )
 
-ROOT = Path(__file__).resolve().parent
-
 ns = Collection()
-for module in (
-    build_tasks,
-    config_tasks,
-    context_tasks,
-    doctor_tasks,
-    lint_tasks,
-    receipts_tasks,
-    run_tasks,
-    sccache_tasks,
-    smoke_tasks,
-    trtllm_tasks,
-):
-    for task in module.tasks(ROOT):
+for name in TASK_MODULES:
+    for task in import_module(f"dynamo_container.{name}").tasks(ROOT):
         ns.add_task(task)

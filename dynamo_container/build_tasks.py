@@ -51,22 +51,22 @@ def make_matrix_plan(cfg: Config) -> tuple[Any, str]:
     return plan_matrix(cfg, version, choice.frontend, os.getuid(), os.getgid()), choice.note
 
 
-def run_matrix_build(cfg: Config, *, json: bool = False) -> None:
-    from .matrix_build import default_jobs, execute_matrix, print_matrix_plan
-
-    mplan, note = make_matrix_plan(cfg)
+def show_or_run(
+    cfg: Config, plan: Any, note: str, *, json: bool, show: Callable[[Any], None], run: Callable[[Any], Any]
+) -> None:
+    """What every build task does with its plan: JSON, a dry-run print, or the build itself."""
     if json:
-        render.print_json(mplan.to_json())
+        render.print_json(plan.to_json())
         return
     if note:
         render.warn(note)
     if cfg.s.dry_run:
-        print_matrix_plan(mplan)
+        show(plan)
         return
     from .context import warn_if_large
 
     warn_if_large(cfg)
-    execute_matrix(mplan, cfg, cfg.s.jobs or default_jobs())
+    run(plan)
 
 
 def run_build(cfg: Config, *, json: bool = False) -> None:
@@ -75,22 +75,25 @@ def run_build(cfg: Config, *, json: bool = False) -> None:
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
     if is_matrix(cfg):
-        run_matrix_build(cfg, json=json)
+        from .matrix_build import default_jobs, execute_matrix, print_matrix_plan
+
+        mplan, note = make_matrix_plan(cfg)
+        jobs = cfg.s.jobs or default_jobs()
+        show_or_run(
+            cfg, mplan, note, json=json, show=print_matrix_plan, run=lambda p: execute_matrix(p, cfg, jobs)
+        )
         return
-    plan, note = make_plan(cfg)
-    if json:
-        render.print_json(plan.to_json())
-        return
-    if note:
-        render.warn(note)
-    if cfg.s.dry_run:
-        render.print_plan(plan)
-        return
-    from .context import warn_if_large
     from .execute import execute_build
 
-    warn_if_large(cfg)
-    execute_build(plan, cfg, on_finish=receipt_writer(cfg, plan))
+    plan, note = make_plan(cfg)
+    show_or_run(
+        cfg,
+        plan,
+        note,
+        json=json,
+        show=render.print_plan,
+        run=lambda p: execute_build(p, cfg, on_finish=receipt_writer(cfg, p)),
+    )
 
 
 def receipt_writer(cfg: Config, plan: BuildPlan, *, quiet: bool = False) -> Callable[[list[Any], str], None]:
