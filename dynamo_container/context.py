@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from .config import Config
 from .errors import ConfigError
+from .render import human_size
 
 IGNORE_FILE = ".dockerignore"
 DEFAULT_WARN_MB = 500
@@ -424,15 +425,6 @@ def measure(root: Path, *, top: int = TOP_DIRS) -> ContextReport:
         seconds=time.perf_counter() - start,
         unreadable=tuple(sorted(unreadable)),
     )
-
-
-def human_size(n: float) -> str:
-    """Decimal units, as docker prints sizes: 185.3 kB, 1.2 GB."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
 
 
 def limit_mb(value: int | None) -> int:

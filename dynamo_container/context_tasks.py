@@ -19,7 +19,8 @@ def print_report(report: ContextReport, limit: int) -> None:
 
     import sys
 
-    from .context import human_size, size_warning
+    from .context import size_warning
+    from .render import human_size
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"

@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from . import matrix
 from .config import Config
-from .context import ContextReport, human_size, limit_mb, size_warning
+from .context import ContextReport, limit_mb, size_warning
 from .errors import ConfigError, DynamoError
+from .render import human_size
 from .version import VersionInfo
 
 Status = Literal["pass", "warn", "fail"]

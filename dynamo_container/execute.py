@@ -242,21 +242,12 @@ def image_sizes(cfg: Config, tags: Sequence[str]) -> dict[str, int]:
     return {t: int(attrs.get("Size", 0)) for t, attrs in found.items() if attrs}
 
 
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit in ("B", "kB") else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
 def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
     rows = []
     for r in results:
         step = r.step
         cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
-        size = ", ".join(_human(v) for v in r.sizes.values()) or "-"
+        size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
         rows.append(
             (f"{r.index}. {step.name}", "\n".join(step.tags) or "-", f"{r.seconds:.1f}s", cache, size)
         )

@@ -31,10 +31,6 @@ FILE = Extra(
 )
 
 
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
-
-
 def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = False) -> None:
     from .sccache import install, plan_install
 
@@ -64,7 +60,8 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
         return
     reports = f" ({result.version_output})" if result.version_output else ""
     print(
-        f"Downloaded {_size(result.size)}, SHA-256 verified, installed {plan.destination}{reports}.",
+        f"Downloaded {render.human_size(result.size)}, SHA-256 verified, "
+        f"installed {plan.destination}{reports}.",
         flush=True,
     )
 

@@ -16,7 +16,6 @@ from dynamo_container.context import (
     Matcher,
     compile_pattern,
     go_clean,
-    human_size,
     kept_files,
     largest_folders,
     measure,
@@ -25,6 +24,7 @@ from dynamo_container.context import (
     walk,
 )
 from dynamo_container.errors import ConfigError
+from dynamo_container.render import human_size
 from tests.helpers import PROJECT, config
 
 # ---------------------------------------------------------------------------------------------------
