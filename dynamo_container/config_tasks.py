@@ -7,7 +7,7 @@ from typing import Any
 
 from invoke.context import Context
 
-from . import matrix, render
+from . import matrix, pins, render
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 from .config import Config, format_value
 from .config import env_example as example_text
@@ -29,12 +29,12 @@ def derived_defaults(cfg: Config) -> dict[str, str]:
     out = {
         "enable_kvbm": format_value(fw.kvbm),
         "enable_gpu_memory_service": format_value(fw.gpu_memory_service),
-        "enable_media_nixl": format_value(fw.media_nixl),
-        "enable_media_ffmpeg": format_value(fw.media_ffmpeg),
+        "enable_media_nixl": format_value(fw.media),
+        "enable_media_ffmpeg": format_value(fw.media),
         "cuda_version": fw.default_cuda,
     }
     if fw.name == "vllm":
-        out["vllm_max_jobs"] = str(matrix.VLLM_MAX_JOBS)
+        out["vllm_max_jobs"] = str(pins.value("MAX_JOBS"))
     if fw.name == "trtllm":
         out["tensorrtllm_pip_wheel"] = matrix.TRTLLM_PIP_WHEEL
         out["tensorrtllm_index_url"] = matrix.TRTLLM_INDEX_URL

@@ -22,6 +22,10 @@ StepKind = Literal["build", "push", "host"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# build.sh's _is_semver_ref: 1.2.3, v1.2.3, 1.3.0rc1, 1.2.0-rc.1
+_SEMVER = re.compile(
+    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)([-+][0-9A-Za-z.-]+|[A-Za-z][0-9A-Za-z.-]+)?$"
+)
 _CREDENTIAL_WORDS = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS", "APIKEY"}
 TRTLLM_CONTEXT = "trtllm_wheel"
 TRTLLM_DEFAULT_WHEEL_DIR = "/tmp/trtllm_wheel"
@@ -188,6 +192,11 @@ def parse_platform(platform: str) -> str:
             f"unsupported platform {items[0]!r}", f"choose one of: {', '.join(sorted(matrix.PLATFORMS))}"
         )
     return arch
+
+
+def _given(cfg: Config, *names: str) -> bool:
+    """A setting came from a flag or the environment (an env file's value serves every framework)."""
+    return any(getattr(cfg.s, n) and cfg.source(n).startswith(("flag", "environment")) for n in names)
 
 
 def _bool(v: bool) -> str:
@@ -526,24 +535,46 @@ class StepMaker:
         )
 
 
-def efa_step(make: StepMaker, image_tags: list[str], *, arch: str, context: Path, container: Path) -> Step:
+def efa_stage(image: str) -> str:
+    """runtime-aws on images that run as `dynamo` (runtime, local-dev), dev-aws on dev images (root)."""
+    _, tag = split_ref(image)
+    return "runtime-aws" if tag.endswith(("-runtime", "-local-dev")) else "dev-aws"
+
+
+def efa_step(make: StepMaker, image_tags: list[str], *, context: Path, container: Path) -> Step:
     """The AWS EFA layer on top of an image, tagged <tag>-efa for each of its tags."""
     s = make.cfg.s
     return make.build(
         "efa",
         f"AWS EFA layer {s.efa_version} ({matrix.EFA_DOCKERFILE})",
         container / matrix.EFA_DOCKERFILE,
-        matrix.EFA_STAGE,
+        efa_stage(image_tags[0]),
         [with_suffix(t, "-efa") for t in image_tags],
-        [
-            ("DYNAMO_IMAGE", image_tags[0]),
-            ("EFA_VERSION", s.efa_version),
-            ("ARCH", arch),
-            ("ARCH_ALT", matrix.ARCHES[arch]),
-        ],
+        [("BASE_IMAGE", image_tags[0]), ("EFA_VERSION", s.efa_version)],
         ctx=context,
+        contexts=[(matrix.TOOLING_CONTEXT, str(container))],
         cache=False,
     )
+
+
+def github_ref(commit: str) -> str:
+    """A TensorRT-LLM version names its git tag with a `v` (1.3.0rc1 -> v1.3.0rc1), as build.sh does."""
+    return f"v{commit}" if _SEMVER.match(commit) and not commit.startswith("v") else commit
+
+
+def trtllm_args(trtllm: TrtllmIntent, nixl_kvcache: bool) -> list[tuple[str, str]]:
+    """The TensorRT-LLM build args of Dockerfile.trtllm, as build.sh derives them."""
+    args = [("HAS_TRTLLM_CONTEXT", "0" if trtllm.mode == "download" else "1")]
+    if trtllm.mode == "download":
+        _, _, version = trtllm.pip_wheel.partition("==")
+        if version.strip() in matrix.TRTLLM_ABI_INCOMPATIBLE:
+            args.append(("TRTLLM_WHEEL_IMAGE", f"{matrix.TRTLLM_RELEASE_IMAGE}:{version.strip()}"))
+        else:
+            args += [("TENSORRTLLM_PIP_WHEEL", trtllm.pip_wheel), ("TENSORRTLLM_INDEX_URL", trtllm.index_url)]
+    args.append(("GITHUB_TRTLLM_COMMIT", github_ref(trtllm.commit)))
+    if nixl_kvcache:
+        args.append(("TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL", "1"))
+    return args
 
 
 def plan_build(
@@ -582,7 +613,13 @@ def plan_build(
     trtllm: TrtllmIntent | None = None
     if fw.name == "trtllm" and not req.dev_image:
         trtllm = resolve_trtllm(cfg, req.arch, warnings)
-    elif any(trt_flags):
+    elif any(trt_flags) and _given(
+        cfg,
+        "tensorrtllm_pip_wheel",
+        "tensorrtllm_index_url",
+        "tensorrtllm_pip_wheel_dir",
+        "tensorrtllm_git_url",
+    ):
         warnings.append(f"--tensorrtllm-* options are ignored for framework {fw.name}")
 
     user_args = user_build_args(cfg)
@@ -600,34 +637,43 @@ def plan_build(
     arch_alt = matrix.ARCHES[req.arch]
     kvbm = fw.kvbm if s.enable_kvbm is None else s.enable_kvbm
     gms = fw.gpu_memory_service if s.enable_gpu_memory_service is None else s.enable_gpu_memory_service
-    media_nixl = fw.media_nixl if s.enable_media_nixl is None else s.enable_media_nixl
-    media_ffmpeg = fw.media_ffmpeg if s.enable_media_ffmpeg is None else s.enable_media_ffmpeg
+    media_nixl = fw.media if s.enable_media_nixl is None else s.enable_media_nixl
+    media_ffmpeg = fw.media if s.enable_media_ffmpeg is None else s.enable_media_ffmpeg
     base_image = s.base_image or variant.build_image
     base_tag = s.base_image_tag or variant.build_tag
-    runtime_image = s.runtime_image or variant.runtime_image
-    runtime_tag = s.runtime_image_tag or variant.runtime_tag
+    runtime_image = (s.runtime_image or variant.runtime_image) if variant.runtime_image else ""
+    runtime_tag = (s.runtime_image_tag or variant.runtime_tag) if variant.runtime_image else ""
+    if not variant.runtime_image and _given(cfg, "runtime_image", "runtime_image_tag"):
+        warnings.append("framework none builds its runtime on the build base; --runtime-image* is ignored")
 
-    common: list[tuple[str, str]] = [
-        ("BASE_IMAGE", base_image),
-        ("BASE_IMAGE_TAG", base_tag),
-        ("CUDA_VERSION", variant.cuda),
-        ("PYTHON_VERSION", variant.python),
-        ("ARCH", req.arch),
-        ("ARCH_ALT", arch_alt),
-        ("DYNAMO_VERSION", version.python_version),
+    # The args build.sh passes to every build (in its order), then this project's own.
+    common: list[tuple[str, str]] = []
+    if req.arch != "amd64":  # the Dockerfiles default to amd64, as build.sh relies on
+        common += [("ARCH", req.arch), ("ARCH_ALT", arch_alt)]
+    common += [
         ("DYNAMO_COMMIT_SHA", version.commit),
         ("NIXL_REF", s.nixl_ref),
-        ("NIXL_UCX_REF", s.nixl_ucx_efa_ref if s.make_efa else s.nixl_ucx_ref),
-        ("ENABLE_KVBM", _bool(kvbm)),
-        ("ENABLE_GPU_MEMORY_SERVICE", _bool(gms)),
+        ("NIXL_LIBFABRIC_REF", s.nixl_libfabric_ref),
+        ("BASE_IMAGE", base_image),
+        ("BASE_IMAGE_TAG", base_tag),
+    ]
+    # ENABLE_KVBM and ENABLE_GPU_MEMORY_SERVICE are passed only when on (the Dockerfiles read "" as off).
+    common += [("ENABLE_KVBM", "true")] if kvbm else []
+    common += [("ENABLE_GPU_MEMORY_SERVICE", "true")] if gms else []
+    common += [
         ("ENABLE_MEDIA_NIXL", _bool(media_nixl)),
         ("ENABLE_MEDIA_FFMPEG", _bool(media_ffmpeg)),
-        ("RELEASE_BUILD", _bool(s.release_build)),
-        ("USE_SCCACHE", _bool(s.use_sccache)),
+        ("NIXL_UCX_REF", s.nixl_ucx_ref),
+        ("NIXL_GDRCOPY_REF", s.nixl_gdrcopy_ref),
+        ("PYTHON_VERSION", variant.python),
     ]
     secrets: list[Secret] = []
     if s.use_sccache:
-        common += [("SCCACHE_BUCKET", s.sccache_bucket), ("SCCACHE_REGION", s.sccache_region)]
+        common += [
+            ("USE_SCCACHE", "true"),
+            ("SCCACHE_BUCKET", s.sccache_bucket),
+            ("SCCACHE_REGION", s.sccache_region),
+        ]
         secrets += [
             Secret("aws-key-id", "AWS_ACCESS_KEY_ID"),
             Secret("aws-secret-id", "AWS_SECRET_ACCESS_KEY"),
@@ -638,26 +684,28 @@ def plan_build(
     for sid in ("github-token", "gitlab-token", "hf-token"):
         if SECRET_ENV_VARS[sid] in cfg.secrets:
             secrets.append(Secret(sid, SECRET_ENV_VARS[sid]))
+    # This project's additions: what the images record about themselves, the step-1 deltas.
+    common += [
+        ("FRAMEWORK", fw.name),
+        ("DYNAMO_VERSION", version.python_version),
+        ("MATRIX_CUDA_VERSION", variant.cuda),
+    ]
+    if s.release_build:
+        common.append(("RELEASE_BUILD", "true"))
 
-    fw_args: list[tuple[str, str]] = [("RUNTIME_IMAGE", runtime_image), ("RUNTIME_IMAGE_TAG", runtime_tag)]
+    fw_args: list[tuple[str, str]] = []
+    if runtime_image:
+        fw_args += [("RUNTIME_IMAGE", runtime_image), ("RUNTIME_IMAGE_TAG", runtime_tag)]
     fw_args += list(variant.args)
-    if fw.name == "vllm":
-        fw_args.append(("MAX_JOBS", str(s.vllm_max_jobs or matrix.VLLM_MAX_JOBS)))
+    if fw.name == "vllm" and s.vllm_max_jobs is not None:
+        fw_args.append(("MAX_JOBS", str(s.vllm_max_jobs)))
     if req.arch == "arm64":
         fw_args += list(fw.arm64_args)
+    tooling = [(matrix.TOOLING_CONTEXT, str(container))]
     fw_contexts: list[tuple[str, str]] = []
     if trtllm is not None:
+        fw_args += trtllm_args(trtllm, s.trtllm_use_nixl_kvcache_experimental)
         has_context = trtllm.mode != "download"
-        fw_args.append(("HAS_TRTLLM_CONTEXT", "1" if has_context else "0"))
-        if trtllm.mode == "download":
-            fw_args += [
-                ("TENSORRTLLM_PIP_WHEEL", trtllm.pip_wheel),
-                ("TENSORRTLLM_INDEX_URL", trtllm.index_url),
-            ]
-        fw_args += [
-            ("GITHUB_TRTLLM_COMMIT", trtllm.commit),
-            ("TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL", "1" if s.trtllm_use_nixl_kvcache_experimental else "0"),
-        ]
         wheel_context = trtllm.wheel_dir if has_context else str(container / "contexts" / "empty")
         fw_contexts.append((TRTLLM_CONTEXT, wheel_context))
 
@@ -730,7 +778,7 @@ def plan_build(
                 [base_ref],
                 common,
                 step_secrets=secrets,
-                contexts=user_contexts,
+                contexts=tooling + user_contexts,
                 ctx=context,
                 feeds_next=not base_only,
             )
@@ -751,7 +799,7 @@ def plan_build(
                 tags,
                 common + fw_args + base_args,
                 step_secrets=secrets,
-                contexts=user_contexts + fw_contexts,
+                contexts=tooling + user_contexts + fw_contexts,
                 ctx=context,
                 feeds_next=req.local_dev or s.make_efa,
             )
@@ -772,8 +820,8 @@ def plan_build(
             ld_tags,
             [("DEV_BASE", dev_base), ("USER_UID", req.uid), ("USER_GID", req.gid), ("ARCH", req.arch)],
             step_secrets=[],
-            contexts=[],
-            ctx=context,  # the original used container/; one context (and one .dockerignore) for all steps
+            contexts=tooling,
+            ctx=context,  # the original used container/; one context for all steps
             cache=False,
             feeds_next=s.make_efa,
         )
@@ -781,7 +829,7 @@ def plan_build(
         final_steps.append(step)
         final_tags = ld_tags
     if s.make_efa:
-        step = efa_step(make, final_tags, arch=req.arch, context=context, container=container)
+        step = efa_step(make, final_tags, context=context, container=container)
         steps.append(step)
         final_steps.append(step)
         final_tags = list(step.tags)
@@ -945,14 +993,10 @@ def plan_efa(cfg: Config, image: str, frontend: Frontend) -> TaskPlan:
     """`invoke efa`: the EFA layer on top of an existing runtime or dev image."""
     if not image.strip():
         raise ConfigError("--image is required", "name the runtime or dev image to add the EFA layer to")
-    arch = parse_platform(cfg.s.platform)
+    parse_platform(cfg.s.platform)  # refuses an unknown platform before anything is planned
     make = StepMaker(cfg, frontend, user_build_args(cfg), cfg.s.platform.strip(), cfg.path(cfg.s.log_dir))
     step = efa_step(
-        make,
-        [image.strip()],
-        arch=arch,
-        context=cfg.path(cfg.s.context),
-        container=cfg.path(cfg.s.container_dir),
+        make, [image.strip()], context=cfg.path(cfg.s.context), container=cfg.path(cfg.s.container_dir)
     )
     summary = (
         ("image", image),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from . import matrix
+from . import matrix, pins
 
 PREFIX = "DYNAMO_"
 
@@ -103,19 +103,22 @@ class Settings:
         negative_flag="disable-kvbm",
     )
     enable_gpu_memory_service: bool | None = _setting(
-        None, "Build the GPU memory service (default: on).", negative_flag="disable-gpu-memory-service"
+        None,
+        "Build the GPU memory service (default: on for vllm and sglang, off otherwise).",
+        negative_flag="disable-gpu-memory-service",
     )
     enable_media_nixl: bool | None = _setting(
-        None, "Build NIXL media support (default: off).", negative_flag="disable-media-nixl"
+        None,
+        "Build ai-dynamo-runtime with the media-nixl feature (default: on for vllm, sglang and trtllm).",
+        negative_flag="disable-media-nixl",
     )
     enable_media_ffmpeg: bool | None = _setting(
         None,
-        "Build FFmpeg media support (default: on for sglang only).",
+        "Build FFmpeg and the media-ffmpeg feature (default: on for vllm, sglang and trtllm).",
         negative_flag="disable-media-ffmpeg",
     )
     make_efa: bool = _setting(
-        False,
-        "Add the AWS EFA layer (libfabric, aws-ofi-nccl) on top, tagged <image>-efa; UCX uses its EFA ref.",
+        False, "Add the AWS EFA layer (the AWS EFA installer's libfabric) on top, tagged <image>-efa."
     )
     use_sccache: bool = _setting(
         False, "Compile through sccache with an S3 bucket (needs --sccache-bucket and --sccache-region)."
@@ -124,7 +127,8 @@ class Settings:
     sccache_region: str = _setting("", "AWS region of the sccache bucket.")
     vllm_max_jobs: int | None = _setting(
         None,
-        f"Parallel compile jobs of the vLLM build (MAX_JOBS; vllm only; default {matrix.VLLM_MAX_JOBS}).",
+        f"Parallel compile jobs of the vLLM build (MAX_JOBS; vllm only; default "
+        f"{pins.value('MAX_JOBS')}, the Dockerfile's).",
     )
     dev_image: str = _setting(
         "", "Build only a local-dev image on top of this existing dev image (tagged <image>-local-dev)."
@@ -160,8 +164,9 @@ class Settings:
     commit_sha: str = _setting("", "Commit recorded in DYNAMO_COMMIT_SHA instead of git's HEAD.")
     nixl_ref: str = _setting(matrix.NIXL_REF, "NIXL git ref built into the images.")
     nixl_ucx_ref: str = _setting(matrix.NIXL_UCX_REF, "UCX git ref built for NIXL.")
-    nixl_ucx_efa_ref: str = _setting(matrix.NIXL_UCX_EFA_REF, "UCX git ref used with --make-efa.")
-    efa_version: str = _setting(matrix.PINS["EFA_VERSION"], "AWS EFA installer version of the EFA layer.")
+    nixl_gdrcopy_ref: str = _setting(matrix.NIXL_GDRCOPY_REF, "gdrcopy git ref built for UCX and NIXL.")
+    nixl_libfabric_ref: str = _setting(matrix.NIXL_LIBFABRIC_REF, "libfabric git ref built for NIXL.")
+    efa_version: str = _setting(matrix.EFA_VERSION, "AWS EFA installer version of the EFA layer.")
     registry: str = _setting(
         "",
         "Registry (and namespace) in front of the image names, e.g. registry.example:5000/team.",
@@ -171,7 +176,10 @@ class Settings:
     container_dir: str = _setting(
         "container", "Folder of the Dockerfile family (relative to the project root; tests use a stand-in)."
     )
-    context: str = _setting(".", "Docker build context (relative to the project root).")
+    context: str = _setting(
+        ".",
+        "The Dynamo checkout to build (the build context; relative to the project root), e.g. ../dynamo.",
+    )
     build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
     log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
     jobs: int | None = _setting(
@@ -180,7 +188,7 @@ class Settings:
     )
     context_warn_mb: int | None = _setting(
         500,
-        "Warn before a build when the build context (after .dockerignore) is larger than this many MB.",
+        "Warn before a build when the build context (after its ignore file) is larger than this many MB.",
     )
     # ----- invoke sccache-install / sccache-stats ---------------------------------------------------
     sccache_version: str = _setting(

@@ -26,13 +26,12 @@ def test_efa_plan(tmp_path: Path) -> None:
     (step,) = p.steps
     assert step.tags == ("reg.example/dyn:rc1-vllm-runtime-efa",)
     assert dict(step.build_args) == {
-        "DYNAMO_IMAGE": "reg.example/dyn:rc1-vllm-runtime",
-        "EFA_VERSION": matrix.PINS["EFA_VERSION"],
-        "ARCH": "arm64",
-        "ARCH_ALT": "aarch64",
+        "BASE_IMAGE": "reg.example/dyn:rc1-vllm-runtime",
+        "EFA_VERSION": matrix.EFA_VERSION,
     }
-    assert step.target == "efa" and step.platform == "linux/arm64"
-    assert plan_efa(config(tmp_path), "img", Frontend()).steps[0].tags == ("img:latest-efa",)
+    assert step.target == "runtime-aws" and step.platform == "linux/arm64"
+    other = plan_efa(config(tmp_path), "img", Frontend()).steps[0]
+    assert other.tags == ("img:latest-efa",) and other.target == "dev-aws"
     with pytest.raises(ConfigError, match="--image is required"):
         plan_efa(config(tmp_path), " ", Frontend())
 

@@ -59,13 +59,11 @@ def test_each_combination_is_an_ordinary_plan_with_its_own_logs(repo: Path) -> N
     assert len(m.shared) == 2  # kvbm/ffmpeg differ: two distinct base images
 
 
-def test_identical_base_builds_run_once_with_every_tag(repo: Path) -> None:
-    # with the same features, vllm and sglang ask for the same base image
-    m = mplan(repo, framework="vllm,sglang", target="runtime", enable_kvbm=True, enable_media_ffmpeg=True)
-    (shared,) = m.shared
-    assert [c.key for c in shared.combos] == ["vllm-cuda12.9", "sglang-cuda12.9"]
-    assert shared.step.tags == (m.plans[0][1].steps[0].tags[0], m.plans[1][1].steps[0].tags[0])
-    assert shared.step.argv.count("--tag") == 2 and shared.step.argv[-1] == str(repo)
+def test_base_builds_differ_per_framework(repo: Path) -> None:
+    # step 1 carries each framework's own wheel_builder parts (FRAMEWORK): nothing is shared
+    m = mplan(repo, framework="vllm,sglang", target="runtime", enable_kvbm=True)
+    assert [[c.key for c in s.combos] for s in m.shared] == [["vllm-cuda12.9"], ["sglang-cuda12.9"]]
+    assert all(s.step.argv.count("--tag") == 1 and s.step.argv[-1] == str(repo) for s in m.shared)
 
 
 def test_tag_is_refused_for_a_matrix(repo: Path) -> None:
@@ -77,15 +75,19 @@ def test_bake_file_links_the_chain(repo: Path) -> None:
     m = mplan(repo, framework="vllm,none", target="local-dev", make_efa=True, cache_to=("type=inline",))
     bake = to_bake(m, cache_to=("type=inline",))
     targets = bake["target"]
-    assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_9-efa"]
+    assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_8-efa"]
     fw = targets["vllm-cuda12_9-framework"]
     base_tag = m.plans[0][1].steps[0].tags[0]
-    assert fw["contexts"] == {base_tag: "target:vllm-cuda12_9-base"}
+    tooling = {"tooling": str(repo / "container")}
+    assert fw["contexts"] == {**tooling, base_tag: "target:vllm-cuda12_9-base"}
     assert fw["args"]["DYNAMO_BASE_IMAGE"] == base_tag and fw["cache-to"] == ["type=inline"]
     assert "cache-to" not in targets["vllm-cuda12_9-local-dev"]
     dev_tag = m.plans[0][1].steps[1].tags[0]
-    assert targets["vllm-cuda12_9-local-dev"]["contexts"] == {dev_tag: "target:vllm-cuda12_9-framework"}
-    assert "none-cuda12_9-base" not in targets  # framework none has no base step
+    assert targets["vllm-cuda12_9-local-dev"]["contexts"] == {
+        **tooling,
+        dev_tag: "target:vllm-cuda12_9-framework",
+    }
+    assert "none-cuda12_8-base" not in targets  # framework none has no base step
     json.dumps(bake)
 
 

@@ -39,11 +39,17 @@ def test_default_vllm_plan(repo: Path) -> None:
     assert fw.argv[:5] == ("docker", "buildx", "build", "--load", "--progress=plain")
 
 
-@pytest.mark.parametrize("target", ["runtime", "dev", "framework"])
-def test_framework_targets_get_a_suffix(repo: Path, target: str) -> None:
-    p = plan(repo, framework="sglang", target=target)
+@pytest.mark.parametrize(("fw", "target"), [("sglang", "runtime"), ("sglang", "dev"), ("vllm", "framework")])
+def test_framework_targets_get_a_suffix(repo: Path, fw: str, target: str) -> None:
+    p = plan(repo, framework=fw, target=target)
     assert [s.target for s in p.steps] == ["base", target]
-    assert p.steps[1].tags[1] == f"dynamo:latest-sglang-{target}"
+    assert p.steps[1].tags[1] == f"dynamo:latest-{fw}-{target}"
+
+
+def test_sglang_has_no_framework_stage(repo: Path) -> None:
+    """Upstream's SGLang image installs into the SGLang runtime image directly."""
+    with pytest.raises(ConfigError, match="unknown target 'framework' for sglang"):
+        plan(repo, framework="sglang", target="framework")
 
 
 @pytest.mark.parametrize(
@@ -62,8 +68,11 @@ def test_none_is_a_single_build(repo: Path) -> None:
     (step,) = p.steps
     assert (Path(step.dockerfile).name, step.target) == ("Dockerfile", "runtime")
     assert "DYNAMO_BASE_IMAGE" not in args_of(step)
-    assert args_of(step)["RUNTIME_IMAGE"] == "nvcr.io/nvidia/cuda"
+    assert "RUNTIME_IMAGE" not in args_of(step)  # its runtime stage builds on the devel base
+    assert args_of(step)["BASE_IMAGE_TAG"] == "25.01-cuda12.8-devel-ubuntu24.04"
     assert step.tags[1] == "dynamo:latest-none-runtime"
+    ignored = plan(repo, framework="none", target="runtime", runtime_image="x/y")
+    assert any("--runtime-image* is ignored" in w for w in ignored.warnings)
 
 
 def test_unknown_target_lists_the_valid_ones(repo: Path) -> None:
@@ -151,8 +160,10 @@ def test_every_matrix_row_plans(repo: Path, variant: matrix.Variant) -> None:
     last = p.steps[-1]
     a = args_of(last)
     assert (a["BASE_IMAGE"], a["BASE_IMAGE_TAG"]) == (variant.build_image, variant.build_tag)
-    assert (a["RUNTIME_IMAGE"], a["RUNTIME_IMAGE_TAG"]) == (variant.runtime_image, variant.runtime_tag)
-    assert a["CUDA_VERSION"] == variant.cuda and a["PYTHON_VERSION"] == "3.12"
+    if variant.runtime_image:
+        assert (a["RUNTIME_IMAGE"], a["RUNTIME_IMAGE_TAG"]) == (variant.runtime_image, variant.runtime_tag)
+    assert a.get("CUDA_VERSION", "") == dict(variant.args).get("CUDA_VERSION", "")
+    assert a["PYTHON_VERSION"] == "3.12" and a["MATRIX_CUDA_VERSION"] == variant.cuda
     default = matrix.framework(variant.framework).default_cuda == variant.cuda
     assert ("-cuda" not in last.tags[0]) == default
     if not default:
@@ -196,31 +207,32 @@ def test_base_image_overrides(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fw", "kvbm", "ffmpeg"),
-    [
-        ("vllm", "true", "false"),
-        ("trtllm", "true", "false"),
-        ("sglang", "false", "true"),
-        ("none", "false", "false"),
+    ("fw", "kvbm", "gms", "media"),
+    [  # build.sh:892-939; KVBM and the GPU memory service are passed only when on
+        ("vllm", "true", "true", "true"),
+        ("trtllm", "true", None, "true"),
+        ("sglang", None, "true", "true"),
+        ("none", None, None, "false"),
     ],
 )
-def test_feature_defaults(repo: Path, fw: str, kvbm: str, ffmpeg: str) -> None:
-    a = args_of(plan(repo, framework=fw).steps[-1])
-    assert (a["ENABLE_KVBM"], a["ENABLE_MEDIA_FFMPEG"], a["ENABLE_GPU_MEMORY_SERVICE"]) == (
-        kvbm,
-        ffmpeg,
-        "true",
-    )
+def test_feature_defaults(repo: Path, fw: str, kvbm: str | None, gms: str | None, media: str) -> None:
+    for step in plan(repo, framework=fw).steps:
+        a = args_of(step)
+        assert (a.get("ENABLE_KVBM"), a.get("ENABLE_GPU_MEMORY_SERVICE")) == (kvbm, gms)
+        assert a["ENABLE_MEDIA_NIXL"] == a["ENABLE_MEDIA_FFMPEG"] == media
 
 
 def test_enable_kvbm_turns_it_on_and_disable_turns_it_off(repo: Path) -> None:
     assert args_of(plan(repo, framework="sglang", enable_kvbm=True).steps[0])["ENABLE_KVBM"] == "true"
-    assert args_of(plan(repo, framework="vllm", enable_kvbm=False).steps[0])["ENABLE_KVBM"] == "false"
-    assert args_of(plan(repo, enable_media_nixl=True).steps[0])["ENABLE_MEDIA_NIXL"] == "true"
+    assert "ENABLE_KVBM" not in args_of(plan(repo, framework="vllm", enable_kvbm=False).steps[0])
+    assert (
+        args_of(plan(repo, framework="none", enable_media_nixl=True).steps[0])["ENABLE_MEDIA_NIXL"] == "true"
+    )
+    assert args_of(plan(repo, enable_media_ffmpeg=False).steps[0])["ENABLE_MEDIA_FFMPEG"] == "false"
 
 
 def test_max_jobs_is_vllm_only(repo: Path) -> None:
-    assert args_of(plan(repo).steps[1])["MAX_JOBS"] == str(matrix.VLLM_MAX_JOBS)
+    assert "MAX_JOBS" not in args_of(plan(repo).steps[1])  # the Dockerfile's default (16) applies
     assert args_of(plan(repo, vllm_max_jobs="4").steps[1])["MAX_JOBS"] == "4"
     assert "MAX_JOBS" not in args_of(plan(repo).steps[0])
     p = plan(repo, framework="sglang", vllm_max_jobs="4")
@@ -321,12 +333,12 @@ def test_ref_helpers() -> None:
 def test_make_efa(repo: Path) -> None:
     p = plan(repo, target="runtime", make_efa=True)
     base, fw, efa = p.steps
-    assert args_of(base)["NIXL_UCX_REF"] == matrix.NIXL_UCX_EFA_REF
+    assert args_of(base)["NIXL_UCX_REF"] == matrix.NIXL_UCX_REF == "v1.20.0"
     assert efa.tags == tuple(t + "-efa" for t in fw.tags)
-    assert args_of(efa)["DYNAMO_IMAGE"] == fw.tags[0]
-    assert args_of(efa)["EFA_VERSION"] == matrix.PINS["EFA_VERSION"]
-    assert Path(efa.dockerfile).name == "Dockerfile.aws" and efa.target == "efa"
-    assert args_of(plan(repo).steps[0])["NIXL_UCX_REF"] == matrix.NIXL_UCX_REF
+    assert args_of(efa) == {"BASE_IMAGE": fw.tags[0], "EFA_VERSION": matrix.EFA_VERSION}
+    assert Path(efa.dockerfile).name == "Dockerfile.aws" and efa.target == "runtime-aws"
+    assert plan(repo, target="dev", make_efa=True).steps[-1].target == "dev-aws"
+    assert "EFA_VERSION" not in args_of(base)  # build.sh passes it everywhere; only Dockerfile.aws reads it
 
 
 def test_make_efa_needs_an_image(repo: Path) -> None:
@@ -487,10 +499,13 @@ def test_trtllm_download_is_the_default(repo: Path) -> None:
     p = plan(repo, framework="trtllm", target="runtime")
     a = args_of(p.steps[1])
     assert a["HAS_TRTLLM_CONTEXT"] == "0"
-    assert a["TENSORRTLLM_PIP_WHEEL"] == matrix.TRTLLM_PIP_WHEEL
-    assert a["TENSORRTLLM_INDEX_URL"] == matrix.TRTLLM_INDEX_URL
-    assert a["GITHUB_TRTLLM_COMMIT"] == matrix.TRTLLM_PIP_WHEEL.split("==")[1]
-    assert a["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "0"
+    # 1.3.0rc1's PyPI wheel does not match NGC PyTorch's ABI: the wheel of NVIDIA's release image is used
+    assert a["TRTLLM_WHEEL_IMAGE"] == "nvcr.io/nvidia/tensorrt-llm/release:1.3.0rc1"
+    assert "TENSORRTLLM_PIP_WHEEL" not in a and "TENSORRTLLM_INDEX_URL" not in a
+    assert a["GITHUB_TRTLLM_COMMIT"] == "v1.3.0rc1"
+    assert "TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL" not in a
+    on = args_of(plan(repo, framework="trtllm", trtllm_use_nixl_kvcache_experimental=True).steps[1])
+    assert on["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "1"
     assert dict(p.steps[1].contexts)["trtllm_wheel"] == str(repo / "container/contexts/empty")
     assert p.trtllm is not None and p.trtllm.mode == "download"
     assert "HAS_TRTLLM_CONTEXT" not in args_of(p.steps[0])
@@ -505,7 +520,8 @@ def test_trtllm_pip_spec_rules(repo: Path) -> None:
             tensorrtllm_index_url="https://idx.example/simple",
         ).steps[1]
     )
-    assert (a["GITHUB_TRTLLM_COMMIT"], a["TENSORRTLLM_INDEX_URL"]) == ("1.2.0", "https://idx.example/simple")
+    assert (a["GITHUB_TRTLLM_COMMIT"], a["TENSORRTLLM_INDEX_URL"]) == ("v1.2.0", "https://idx.example/simple")
+    assert a["TENSORRTLLM_PIP_WHEEL"] == "tensorrt-llm==1.2.0" and "TRTLLM_WHEEL_IMAGE" not in a
     with pytest.raises(ConfigError, match="has no ==version"):
         plan(repo, framework="trtllm", tensorrtllm_pip_wheel="tensorrt-llm")
     a = args_of(

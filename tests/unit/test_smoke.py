@@ -32,7 +32,7 @@ def test_label_mismatches(repo: Path) -> None:
 
 
 def test_build_arg_mismatches(repo: Path) -> None:
-    p = plan(repo, framework="vllm", target="runtime")
+    p = plan(repo, framework="vllm", target="runtime", vllm_max_jobs="10")
     recorded = {"CUDA_VERSION": {"12.9"}, "MAX_JOBS": {"3"}, "UNPLANNED": {"x"}}
     assert build_arg_mismatches(recorded, p) == ["build arg MAX_JOBS: planned '10', the image recorded ['3']"]
 
