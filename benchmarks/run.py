@@ -13,7 +13,8 @@ Measures (see benchmarks/README.md for what each figure means and how it is meas
    other against one matrix build;
 4. incremental rebuild: steps rebuilt and time after a change to one wheel source file, against a
    full `--no-cache` rebuild;
-5. build context size with and without `.dockerignore` (our walk, and BuildKit's own figure).
+5. build context size of the stand-in profile (the stand-in Dynamo checkout) with and without the
+   ignore file beside the Dockerfile (our walk, and BuildKit's own figure).
 
 Prints a table and writes benchmarks/results.json (raw samples, medians, minima, ratios, machine).
 Byte-compiles the package first (`python -m compileall -q dynamo_container`, as scripts/setup does),
@@ -49,8 +50,13 @@ PY = sys.executable
 INVOKE = str(Path(PY).parent / "invoke")
 STANDIN = "tests/fixtures/stand-in.env"
 FRAMEWORKS = ("none", "vllm", "sglang", "trtllm")
-# A source file only the wheel_builder stage reads (the ai-dynamo-runtime wheel).
-WHEEL_SOURCE = "tests/fixtures/stand-in/src/ai_dynamo_runtime/dynamo/runtime/__init__.py"
+# A source file of the ai-dynamo-runtime wheel in the stand-in checkout (the wheel_builder stage builds
+# it; the framework images also copy lib/ to /workspace).
+WHEEL_SOURCE = "tests/fixtures/stand-in/dynamo/lib/bindings/python/src/dynamo/runtime/__init__.py"
+# The stand-in profile's build context (DYNAMO_CONTEXT) and the ignore file its builds filter it with
+# (<Dockerfile>.dockerignore beside the Dockerfile, outside the context).
+CHECKOUT = ROOT / "tests/fixtures/stand-in/dynamo"
+IGNORE = ROOT / "tests/fixtures/container/Dockerfile.vllm.dockerignore"
 TARGETS = {"dry_run_vs_one_line_task": 1.5, "warm_rebuild_vs_raw_docker": 1.15}
 ONE_LINE_TASKS = 'from invoke import task\n\n\n@task\ndef hello(c):\n    print("hello")\n'
 
@@ -607,23 +613,18 @@ class Bench:
 
     # 5 -------------------------------------------------------------------------------------------
     def context(self) -> dict[str, Any]:
-        kept = measure(ROOT)
-        times = [measure(ROOT).seconds for _ in range(5)]
+        kept = measure(CHECKOUT, IGNORE)
+        times = [measure(CHECKOUT, IGNORE).seconds for _ in range(5)]
         whole_bytes = whole_files = 0
         start = time.perf_counter()
-        for _, size, _ in walk(ROOT, Matcher(())):
+        for _, size, _ in walk(CHECKOUT, Matcher(())):
             whole_bytes += size
             whole_files += 1
         whole_seconds = time.perf_counter() - start
-        ignore = ROOT / ".dockerignore"
-        away = ROOT / f".dockerignore.{self.name}-moved-away"
-        with_bk = self.buildkit_context("with")
-        try:
-            os.rename(ignore, away)
-            without_bk = self.buildkit_context("without")
-        finally:
-            if away.exists():
-                os.rename(away, ignore)
+        with_bk = self.buildkit_context("with", IGNORE.read_text())
+        # An empty ignore file beside the Dockerfile: nothing excluded (and the checkout's own
+        # .dockerignore, which BuildKit reads only when there is none beside the Dockerfile, is not).
+        without_bk = self.buildkit_context("without", "")
         return {
             "with_dockerignore": {
                 "files": kept.files,
@@ -640,18 +641,21 @@ class Bench:
                 "buildkit_transferred": without_bk,
             },
             "ratios": {"bytes_without/with": round(whole_bytes / kept.bytes, 1) if kept.bytes else None},
-            "dockerignore_restored": ignore.is_file() and not away.exists(),
-            "how": "with: dynamo_container.context.measure(Path('.')); without: the same walk with no "
-            "patterns; BuildKit: a scratch `FROM dynamo-standin-base:bookworm` + `COPY . /ctx-<token>` "
-            "build (--progress=plain, --output type=cacheonly), its 'transferring context' line; "
-            "its cache records are pruned afterwards",
+            "context": str(CHECKOUT.relative_to(ROOT)),
+            "ignore_file": str(IGNORE.relative_to(ROOT)),
+            "how": "with: dynamo_container.context.measure(checkout, ignore file); without: the same walk "
+            "with no patterns; BuildKit: a scratch `FROM dynamo-standin-base:bookworm` + "
+            "`COPY . /ctx-<token>` build of the checkout (--progress=plain, --output type=cacheonly) with a "
+            "copy of the ignore file (or an empty one) beside its Dockerfile, its 'transferring context' "
+            "line; its cache records are pruned afterwards",
         }
 
-    def buildkit_context(self, label: str) -> str:
+    def buildkit_context(self, label: str, ignore: str) -> str:
         folder = self.tmp / f"ctx-{label}"
         folder.mkdir()
         marker = f"ctx-{self.token}-{label}"
         (folder / "Dockerfile").write_text(f"FROM dynamo-standin-base:bookworm\nCOPY . /{marker}\n")
+        (folder / "Dockerfile.dockerignore").write_text(ignore)
         argv = [
             "docker",
             "buildx",
@@ -661,7 +665,7 @@ class Bench:
             "type=cacheonly",
             "-f",
             str(folder / "Dockerfile"),
-            str(ROOT),
+            str(CHECKOUT),
         ]
         try:
             _, proc = run(argv, self.env)
@@ -758,7 +762,7 @@ def table(results: dict[str, Any]) -> str:
         ctx_rows = [
             ("5. build context", "files", "size (our walk)", "BuildKit sent", "note"),
             (
-                "   with .dockerignore",
+                "   with its ignore file",
                 str(wi["files"]),
                 wi["human"],
                 wi["buildkit_transferred"] or "?",

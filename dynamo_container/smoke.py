@@ -1,8 +1,8 @@
 """Smoke checks of a built runtime image, in tiers, each run through the `invoke run` planner.
 
 tier 0  the image exists under every planned tag; OCI labels and recorded build args match the plan
-tier 1  the framework and Dynamo import; the default user is not root; the entrypoint runs commands
-        (with umask 002)
+tier 1  the framework and Dynamo import; the default user is not root; the entrypoint runs commands;
+        a login shell has umask 002 (the images set it in /etc/profile.d, for login shells only)
 tier 2  a GPU is visible; only where the engine has the NVIDIA runtime, else skipped with the reason
 """
 
@@ -140,15 +140,17 @@ def run_tiers(cfg: Config, plan: BuildPlan, api: Any, host: HostInfo) -> list[Ti
         imports = run(["python3", "-c", f"import {modules}; print('imported {modules}')"])
         if imports.returncode != 0:
             t1.fail(f"import {modules} failed: {imports.stderr.strip()[-500:]}")
-        whoami = run(["sh", "-c", "id -u; umask"])
-        lines = whoami.stdout.split()
-        if whoami.returncode != 0 or len(lines) != 2:
-            t1.fail(f"the entrypoint did not run a command: {whoami.stderr.strip()[-300:]}")
+        # the last two words: what the image's profile scripts print comes before them
+        whoami = run(["bash", "-lc", "id -u; umask"])
+        words = whoami.stdout.split()
+        if whoami.returncode != 0 or len(words) < 2:
+            t1.fail(f"the entrypoint did not run a login shell: {whoami.stderr.strip()[-300:]}")
         else:
-            if lines[0] == "0":
+            uid, umask = words[-2:]
+            if uid == "0":
                 t1.fail("the default user is root")
-            if lines[1] not in ("0002", "002"):
-                t1.fail(f"umask is {lines[1]}, the entrypoint should set 0002")
+            if umask not in ("0002", "002"):
+                t1.fail(f"umask of a login shell is {umask}; /etc/profile.d/00-umask.sh should set 0002")
     t1.seconds = time.monotonic() - started
     tiers.append(t1)
 

@@ -22,6 +22,9 @@ from tests.helpers import PROJECT
 INVOKE = str(Path(sys.executable).parent / "invoke")
 STANDIN_BASE = "dynamo-standin-base:bookworm"
 STANDIN_ENV = "tests/fixtures/stand-in.env"
+# The stand-in family (also its `tooling` build context) and the stand-in Dynamo checkout it builds.
+STANDIN_FAMILY = PROJECT / "tests/fixtures/container"
+STANDIN_CHECKOUT = PROJECT / "tests/fixtures/stand-in/dynamo"
 
 
 def _unavailable(reason: str) -> None:
@@ -115,3 +118,14 @@ def build_info(client: Any, image: str) -> dict[str, list[str]]:
         key, _, value = line.partition("=")
         info.setdefault(key, []).append(value)
     return info
+
+
+def trtllm_wheel_dir(folder: Path, version: str, commit: str) -> Path:
+    """A folder as `--tensorrtllm-pip-wheel-dir` takes it: one stand-in TensorRT-LLM wheel (built from
+    the family's packages/tensorrt_llm) and commit.txt (`amd64_<commit>`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tool, package = STANDIN_FAMILY / "standin_wheel.py", STANDIN_FAMILY / "packages/tensorrt_llm"
+    argv = [sys.executable, str(tool), "build", str(package), "--name", "tensorrt-llm"]
+    subprocess.run([*argv, "--version", version, "--out", str(folder)], check=True, capture_output=True)
+    (folder / "commit.txt").write_text(f"amd64_{commit}\n")
+    return folder

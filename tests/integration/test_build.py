@@ -48,15 +48,23 @@ def test_every_framework_builds_its_runtime_image(names: Names, docker_client: A
     assert (labels["ai.dynamo.framework"], labels["ai.dynamo.target"]) == (framework, "runtime")
     assert labels["ai.dynamo.cuda-version"] == plan["cuda_version"]
     info = build_info(docker_client, final["tags"][0])
+    assert info["STAGE"] == ["runtime"]
     recorded = [k for k in final["build_args"] if k in info]
-    assert {"DYNAMO_COMMIT_SHA", "CUDA_VERSION", "RUNTIME_IMAGE"} <= set(recorded)
+    assert {"DYNAMO_COMMIT_SHA", "MATRIX_CUDA_VERSION", "BASE_IMAGE", "FRAMEWORK"} <= set(recorded)
     for key in recorded:
         assert final["build_args"][key] in info[key], key
+    config = image.attrs["Config"]
+    assert config["Entrypoint"] == ["/opt/nvidia/nvidia_entrypoint.sh"] and config["User"] == "dynamo"
     modules = ", ".join(matrix.framework(framework).modules)
-    uid = run_in(
-        docker_client, final["tags"][0], "python3", "-c", f"import os, {modules}; print(os.getuid())"
+    ids = f"import os, {modules}; print(os.getuid(), os.getgid())"
+    assert run_in(docker_client, final["tags"][0], "python3", "-c", ids) == "1000 0"
+    # umask 002 for login shells only (/etc/profile.d/00-umask.sh), as the real images
+    assert run_in(docker_client, final["tags"][0], "bash", "-lc", "umask") == "0002"
+    # with the media switches on (every framework but none), FFmpeg reaches the runtime image
+    ffmpeg = run_in(
+        docker_client, final["tags"][0], "sh", "-c", "ls /usr/local/lib/libav*.so 2>/dev/null || true"
     )
-    assert uid == "1000"
+    assert bool(ffmpeg) == matrix.framework(framework).media, ffmpeg
     assert "Summary" in output and final["tags"][0] in output
 
 
@@ -145,8 +153,9 @@ def test_ctrl_c_stops_the_build_and_exits_130(names: Names, tmp_path: Path, dock
 
 
 def test_unreachable_engine_is_one_line_before_any_step() -> None:
+    # vllm: the stand-in profile's --runtime-image warns for framework none, which builds on its base
     r = standin_build(
-        "none",
+        "vllm",
         "runtime",
         env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
     )
@@ -216,12 +225,17 @@ def test_every_target_of_every_framework_builds(names: Names, docker_client: Any
     # base, dev, local-dev and the EFA layer in one pipeline
     plan, _ = build(names, "--framework", framework, "--target", "local-dev", "--make-efa", "--uid", "2345")
     assert [s["name"] for s in plan["steps"]][-2:] == ["local-dev", "efa"]
+    # the EFA layer of a local-dev image returns to the (remapped) dynamo user, as on a runtime image
+    assert plan["steps"][-1]["target"] == "runtime-aws"
     efa = plan["steps"][-1]["tags"][0]
-    assert docker_client.images.get(efa).labels["ai.dynamo.target"] == "efa"
-    assert run_in(docker_client, efa, "sh", "-c", "cat /opt/amazon/efa/VERSION; id -u dynamo") == (
-        f"{matrix.PINS['EFA_VERSION']}\n2345"
+    labels = docker_client.images.get(efa).labels
+    assert labels["ai.dynamo.target"] == "runtime-aws" and labels["ai.dynamo.framework"] == framework
+    assert run_in(docker_client, efa, "sh", "-c", "cat /opt/amazon/efa/VERSION; id -u") == (
+        f"{matrix.EFA_VERSION}\n2345"
     )
-    targets = ["framework"] if framework != "none" else []
+    stages = build_info(docker_client, efa)["STAGE"]
+    assert stages[-3:] == ["dev", "local-dev", "runtime-aws"], stages
+    targets = ["framework"] if "framework" in matrix.framework(framework).stages else []
     if framework == "vllm":
         targets += list(matrix.BASE_ONLY_TARGETS)
     for target in targets:

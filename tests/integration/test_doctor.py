@@ -1,4 +1,7 @@
-"""`invoke doctor` on the real engine (and on none), and the context matcher against what BuildKit sends."""
+"""`invoke doctor` on the real engine (and on none), and the context matcher against what BuildKit sends.
+
+The families' Dockerfiles filter the main context (a Dynamo checkout) with `<Dockerfile>.dockerignore`
+beside each Dockerfile, outside the context; the tests here place ignore files the same way."""
 
 from __future__ import annotations
 
@@ -10,9 +13,16 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.context import kept_files
+from dynamo_container.context import IGNORE_FILE, ignore_file, kept_files
 from tests.helpers import PROJECT
-from tests.integration.conftest import STANDIN_BASE, STANDIN_ENV, Names, invoke
+from tests.integration.conftest import (
+    STANDIN_BASE,
+    STANDIN_CHECKOUT,
+    STANDIN_ENV,
+    STANDIN_FAMILY,
+    Names,
+    invoke,
+)
 from tests.unit.test_context import IGNORE_VARIANTS, make_tree
 
 _FILE_LINE = re.compile(r"^#\d+ \d+(?:\.\d+)? /ctx/(.*)$")
@@ -45,7 +55,8 @@ def test_doctor_on_this_engine(docker_client: Any) -> None:
 
 
 def test_doctor_without_an_engine_fails_the_engine_check() -> None:
-    r = invoke("doctor", "--json", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    # the stand-in profile: its context is a (stand-in) Dynamo checkout, so only the engine check fails
+    r = invoke("doctor", "--json", "--env-file", STANDIN_ENV, env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
     assert r.returncode == 1, r.stdout + r.stderr
     engine = checks_by_name(r.stdout)["engine"]
     assert engine["status"] == "fail"
@@ -59,11 +70,14 @@ def test_doctor_without_an_engine_fails_the_engine_check() -> None:
 # the context matcher against BuildKit
 
 
-def buildkit_files(context: Path, tmp: Path, tag: str) -> list[str]:
-    """The regular files BuildKit copies from `context` (its Dockerfile sits outside the context)."""
+def buildkit_files(context: Path, tmp: Path, tag: str, ignore: str | None = None) -> list[str]:
+    """The regular files BuildKit copies from `context`. Its Dockerfile sits outside the context, in
+    `tmp`, with `ignore` (if given) beside it as Dockerfile.dockerignore."""
     tmp.mkdir(parents=True, exist_ok=True)
     dockerfile = tmp / "Dockerfile"
     dockerfile.write_text(f"FROM {STANDIN_BASE}\nCOPY . /ctx\nRUN find /ctx -type f | sort\n")
+    if ignore is not None:
+        (tmp / "Dockerfile.dockerignore").write_text(ignore)
     argv = ["docker", "buildx", "build", "--network", "host", "--progress=plain", "--no-cache"]
     argv += ["-f", str(dockerfile), "-t", tag, str(context)]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
@@ -73,9 +87,38 @@ def buildkit_files(context: Path, tmp: Path, tag: str) -> list[str]:
     return sorted(files)
 
 
-def test_the_repository_context_is_what_buildkit_sends(names: Names, tmp_path: Path) -> None:
-    ours = kept_files(PROJECT)
-    assert ours == buildkit_files(PROJECT, tmp_path / "df", f"{names.image}:ctx-repo")
+@pytest.mark.parametrize("family", ["container", "tests/fixtures/container"])
+def test_the_standin_checkout_is_what_buildkit_sends(names: Names, tmp_path: Path, family: str) -> None:
+    """The stand-in checkout through each family's allowlist, placed beside a Dockerfile outside the
+    context as the real flow does (the checkout's own .dockerignore is not read)."""
+    allowlist = PROJECT / family / "Dockerfile.vllm.dockerignore"
+    ours = kept_files(STANDIN_CHECKOUT, allowlist)
+    assert "container/deps/vllm/install_vllm.sh" in ours and IGNORE_FILE not in ours
+    tag = f"{names.image}:ctx-{family.replace('/', '-')}"
+    assert ours == buildkit_files(STANDIN_CHECKOUT, tmp_path / "df", tag, allowlist.read_text())
+
+
+def test_the_ignore_file_beside_the_dockerfile_wins_over_the_contexts(names: Names, tmp_path: Path) -> None:
+    """BuildKit filters the context with <Dockerfile>.dockerignore beside the Dockerfile, not with the
+    context's own .dockerignore; the matcher picks the same file."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    for name in ("kept", "dropped-by-context-ignore", "dropped-by-dockerfile-ignore"):
+        (context / name).write_text(name)
+    (context / IGNORE_FILE).write_text("dropped-by-context-ignore\n")
+    beside = "dropped-by-dockerfile-ignore\n"
+    sent = buildkit_files(context, tmp_path / "df", f"{names.image}:ctx-beside", beside)
+    assert sent == [IGNORE_FILE, "dropped-by-context-ignore", "kept"]
+    chosen = ignore_file(tmp_path / "df" / "Dockerfile", context)
+    assert chosen == tmp_path / "df" / "Dockerfile.dockerignore"
+    assert kept_files(context, chosen) == sent
+    # the stand-in checkout carries such a .dockerignore of its own (it drops the launch banner)
+    assert "container/launch_message/runtime.txt" not in kept_files(STANDIN_CHECKOUT)
+    for dockerfile in sorted(STANDIN_FAMILY.glob("Dockerfile*")):
+        if not dockerfile.name.endswith(".dockerignore"):
+            assert ignore_file(dockerfile, STANDIN_CHECKOUT) == dockerfile.with_name(
+                dockerfile.name + ".dockerignore"
+            )
 
 
 @pytest.mark.parametrize("variant", sorted(IGNORE_VARIANTS))

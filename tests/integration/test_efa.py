@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.conftest import STANDIN_ENV, Names, invoke
+from tests.integration.conftest import STANDIN_ENV, Names, build_info, invoke
 
 
 def test_efa_layer_on_an_existing_runtime_image(names: Names, docker_client: Any) -> None:
@@ -16,15 +16,18 @@ def test_efa_layer_on_an_existing_runtime_image(names: Names, docker_client: Any
     r = invoke("efa", "--env-file", STANDIN_ENV, "--image", image, "--efa-version", "9.9.9", env=names.env())
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     efa = docker_client.images.get(f"{image}-efa")
-    assert efa.labels["ai.dynamo.target"] == "efa"
-    version = (
-        docker_client.containers.run(
-            f"{image}-efa", ["cat", "/opt/amazon/efa/VERSION"], remove=True, network_mode="none"
-        )
-        .decode()
-        .strip()
+    assert efa.labels["ai.dynamo.target"] == "runtime-aws"
+    assert efa.labels["ai.dynamo.framework"] == "vllm"  # the labels of the image below stay
+    config = efa.attrs["Config"]
+    assert config["User"] == "dynamo" and config["Entrypoint"] == ["/opt/nvidia/nvidia_entrypoint.sh"]
+    assert "EFA_VERSION=9.9.9" in config["Env"]
+    out = docker_client.containers.run(
+        f"{image}-efa", ["sh", "-c", "cat /opt/amazon/efa/VERSION; id -un"], remove=True, network_mode="none"
     )
-    assert version == "9.9.9"
+    assert out.decode().split() == ["9.9.9", "dynamo"]
+    info = build_info(docker_client, f"{image}-efa")
+    assert info["STAGE"] == ["runtime", "runtime-aws"]
+    assert info["BASE_IMAGE"][-1] == image and info["EFA_VERSION"] == ["9.9.9"]
 
 
 def test_efa_refuses_a_missing_image(names: Names) -> None:

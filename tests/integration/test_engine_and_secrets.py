@@ -17,34 +17,18 @@ from typing import Any
 import pytest
 
 from tests.helpers import PROJECT
-from tests.integration.conftest import STANDIN_ENV, Names, build_info, invoke, standin_build
+from tests.integration.conftest import (
+    STANDIN_ENV,
+    Names,
+    build_info,
+    invoke,
+    standin_build,
+    trtllm_wheel_dir,
+)
 
 
-def test_a_secret_is_readable_in_its_run_and_nowhere_else(
-    names: Names, docker_client: Any, tmp_path: Path
-) -> None:
-    secret = f"hf_{uuid.uuid4().hex}"
-    logs = tmp_path / "logs"
-    env = {**names.env(), "HF_TOKEN": secret, "DYNAMO_LOG_DIR": str(logs)}
-    args = ["build", "--env-file", STANDIN_ENV, "--framework", "none", "--target", "runtime", "--no-cache"]
-    dry = invoke(*args, "--dry-run", env=env)
-    r = invoke(*args, env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    # the RUN that mounts it saw it
-    assert f"hf-token: present ({len(secret)} bytes)" in r.stdout
-    assert "--secret id=hf-token,env=HF_TOKEN" in " ".join(dry.stdout.split())
-    tag = f"{names.image}:latest-none-runtime"
-    # ... and it is nowhere else: output, logs, labels, history, layers
-    assert secret not in dry.stdout + dry.stderr + r.stdout + r.stderr
-    for log in (p for p in logs.rglob("*") if p.is_file()):  # step logs and the receipt
-        assert secret not in log.read_text(), log
-    image = docker_client.images.get(tag)
-    assert secret not in json.dumps(image.attrs)
-    history = subprocess.run(
-        ["docker", "history", "--no-trunc", tag], capture_output=True, text=True, check=True
-    )
-    assert secret not in history.stdout
-    assert build_info(docker_client, tag)["SECRET_PRESENT_HF_TOKEN"] == ["yes"]
+def image_blobs(image: Any) -> Iterator[tuple[str, bytes]]:
+    """(name, content) of every file of `docker save` of `image`, and of every file in its layers."""
     raw = b"".join(image.save(named=True))
     with tarfile.open(fileobj=io.BytesIO(raw)) as outer:
         for member in outer.getmembers():
@@ -52,13 +36,53 @@ def test_a_secret_is_readable_in_its_run_and_nowhere_else(
             if data is None:
                 continue
             blob = data.read()
-            assert secret.encode() not in blob, member.name
+            yield member.name, blob
             if blob[:262][257:262] == b"ustar" or member.name.endswith((".tar", "layer.tar")):
                 with tarfile.open(fileobj=io.BytesIO(blob)) as layer:
                     for f in layer.getmembers():
                         content = layer.extractfile(f) if f.isfile() else None
                         if content is not None:
-                            assert secret.encode() not in content.read(), f.name
+                            yield f"{member.name}:{f.name}", content.read()
+
+
+def test_a_secret_is_readable_in_its_run_and_nowhere_else(
+    names: Names, docker_client: Any, tmp_path: Path
+) -> None:
+    """github-token reaches the wheel_builder RUNs of step 1 and the vLLM install of step 2, hf-token
+    the vLLM install (the RUNs that mount them in the real family); neither value is anywhere else."""
+    secrets = {"HF_TOKEN": f"hf_{uuid.uuid4().hex}", "GITHUB_TOKEN": f"ghp_{uuid.uuid4().hex}"}
+    logs = tmp_path / "logs"
+    env = {**names.env(), **secrets, "DYNAMO_LOG_DIR": str(logs)}
+    args = ["build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", "--no-cache"]
+    dry = invoke(*args, "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    steps = json.loads(dry.stdout)["steps"]
+    for step in steps:
+        flat = " ".join(step["argv"])
+        for sid, var in (("hf-token", "HF_TOKEN"), ("github-token", "GITHUB_TOKEN")):
+            assert f"--secret id={sid},env={var}" in flat, flat
+    r = invoke(*args, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    # the RUNs that mount them saw them
+    assert r.stdout.count(f"github-token: present ({len(secrets['GITHUB_TOKEN'])} bytes)") == 3
+    assert r.stdout.count(f"hf-token: present ({len(secrets['HF_TOKEN'])} bytes)") == 1
+    # ... and they are nowhere else: output, logs, receipts, labels, history, layers (both images)
+    for secret in secrets.values():
+        assert secret not in dry.stdout + dry.stderr + r.stdout + r.stderr
+        for log in (p for p in logs.rglob("*") if p.is_file()):  # step logs and the receipt
+            assert secret not in log.read_text(), log
+    for tag in (step["tags"][0] for step in steps):
+        image = docker_client.images.get(tag)
+        history = subprocess.run(
+            ["docker", "history", "--no-trunc", tag], capture_output=True, text=True, check=True
+        )
+        blobs = list(image_blobs(image))
+        for secret in secrets.values():
+            assert secret not in json.dumps(image.attrs) and secret not in history.stdout, tag
+            for name, blob in blobs:
+                assert secret.encode() not in blob, f"{tag} {name}"
+    info = build_info(docker_client, steps[-1]["tags"][0])
+    assert not [k for k in info if "SECRET" in k or "TOKEN" in k], info
 
 
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
@@ -115,11 +139,7 @@ def test_build_on_a_tcp_engine(names: Names, docker_client: Any, tcp_engine: str
 
 
 def test_trtllm_wheel_context_is_installed(names: Names, docker_client: Any, tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    src = next((PROJECT / "tests/fixtures/stand-in/trtllm_wheel").glob("*.whl"))
-    (wheels / src.name).write_bytes(src.read_bytes())
-    (wheels / "commit.txt").write_text("amd64_0123abcd\n")
+    wheels = trtllm_wheel_dir(tmp_path / "wheels", "1.1.0+wheeldir", "0123abcd")
     r = standin_build(
         "trtllm",
         "runtime",
@@ -140,7 +160,8 @@ def test_trtllm_wheel_context_is_installed(names: Names, docker_client: Any, tmp
         .strip()
     )
     assert version == "1.1.0+wheeldir"
-    assert build_info(docker_client, tag)["GITHUB_TRTLLM_COMMIT"] == ["0123abcd"]
+    info = build_info(docker_client, tag)
+    assert info["GITHUB_TRTLLM_COMMIT"] == ["0123abcd"] and info["HAS_TRTLLM_CONTEXT"] == ["1"]
 
 
 def test_user_build_context_reaches_the_build(names: Names, docker_client: Any, tmp_path: Path) -> None:

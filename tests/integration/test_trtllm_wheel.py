@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PROJECT, git
-from tests.integration.conftest import Names, invoke, standin_build
+from tests.helpers import git
+from tests.integration.conftest import STANDIN_FAMILY, Names, invoke, standin_build
 
 DOCKERFILE_MULTI = """\
 ARG BASE_IMAGE=dynamo-standin-base
@@ -41,8 +41,13 @@ def trt_repo(tmp_path: Path) -> tuple[Path, str]:
     (repo / "pkg" / "tensorrt_llm").mkdir(parents=True)
     (repo / "tensorrt_llm" / "version.py").write_text('__version__ = "1.2.3"\n')
     (repo / "pkg" / "tensorrt_llm" / "__init__.py").write_text("STAND_IN = True\n")
+    # TensorRT-LLM wheels ship the TensorRT installer that Dockerfile.trtllm's framework stage runs
+    shutil.copy(
+        STANDIN_FAMILY / "packages/tensorrt_llm/tensorrt_llm/install_tensorrt.sh",
+        repo / "pkg" / "tensorrt_llm" / "install_tensorrt.sh",
+    )
     (repo / "docker" / "Dockerfile.multi").write_text(DOCKERFILE_MULTI)
-    shutil.copy(PROJECT / "tests/fixtures/stand-in/standin_wheel.py", repo / "standin_wheel.py")
+    shutil.copy(STANDIN_FAMILY / "standin_wheel.py", repo / "standin_wheel.py")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "trt")
