@@ -65,8 +65,21 @@ def show_or_run(
         return
     from .context import warn_if_large
 
+    require_sources(cfg, plan)
     warn_if_large(cfg)
     run(plan)
+
+
+def require_sources(cfg: Config, plan: Any) -> None:
+    """Refuse to start when the build context lacks a path a planned Dockerfile reads."""
+    from .sources import check_family, summary
+
+    steps = [s for _, p in plan.plans for s in p.steps] if hasattr(plan, "plans") else list(plan.steps)
+    names = sorted({Path(s.dockerfile).name for s in steps if s.kind == "build" and s.dockerfile})
+    context = cfg.path(cfg.s.context)
+    problems = check_family(cfg.path(cfg.s.container_dir), context, names)
+    if problems:
+        raise ConfigError(*summary(problems, context))
 
 
 def run_build(cfg: Config, *, json: bool = False) -> None:

@@ -265,16 +265,16 @@ class Matcher:
         return cls(compiled)
 
     @classmethod
-    def for_context(cls, root: Path) -> Matcher:
-        """The context's `.dockerignore` (no patterns when there is none)."""
-        path = root / IGNORE_FILE
+    def for_context(cls, root: Path, ignore: Path | None = None) -> Matcher:
+        """The patterns of `ignore`, by default the context's `.dockerignore` (none when absent)."""
+        path = ignore or root / IGNORE_FILE
         try:
             text = path.read_text(encoding="utf-8", errors="surrogateescape")
         except FileNotFoundError:
             return cls(())
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-        return cls.from_text(text)
+        return cls.from_text(text, str(path) if ignore else IGNORE_FILE)
 
     def match(self, path: str, parent: tuple[bool, ...] = ()) -> tuple[bool, tuple[bool, ...]]:
         """Whether `path` is excluded, and the per-pattern results its children need.
@@ -347,9 +347,26 @@ def walk(
             yield path, st.st_size, stat.S_ISREG(st.st_mode)
 
 
-def kept_files(root: Path) -> list[str]:
+def kept_files(root: Path, ignore: Path | None = None) -> list[str]:
     """Sorted paths of the regular files BuildKit would send from the context at `root`."""
-    return sorted(path for path, _, regular in walk(root, Matcher.for_context(root)) if regular)
+    return sorted(path for path, _, regular in walk(root, Matcher.for_context(root, ignore)) if regular)
+
+
+def ignore_file(dockerfile: Path, context: Path) -> Path | None:
+    """What BuildKit filters the main context with: `<Dockerfile>.dockerignore`, else the context's."""
+    for candidate in (dockerfile.with_name(dockerfile.name + ".dockerignore"), context / IGNORE_FILE):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def build_ignore_file(cfg: Config) -> Path | None:
+    """The ignore file of the configured framework's Dockerfile (the step that sends the context)."""
+    from . import matrix
+
+    name = cfg.s.framework.strip().lower()
+    dockerfile = matrix.framework(name).dockerfile if name in matrix.FRAMEWORKS else matrix.BASE_DOCKERFILE
+    return ignore_file(cfg.path(cfg.s.container_dir) / dockerfile, cfg.path(cfg.s.context))
 
 
 @dataclass(frozen=True)
@@ -396,12 +413,12 @@ def largest_folders(sizes: dict[str, tuple[int, int]], top: int = TOP_DIRS) -> t
     return tuple(listed[:top])
 
 
-def measure(root: Path, *, top: int = TOP_DIRS) -> ContextReport:
-    """Size, file count and largest folders of the context at `root` after its `.dockerignore`."""
+def measure(root: Path, ignore: Path | None = None, *, top: int = TOP_DIRS) -> ContextReport:
+    """Size, files and largest folders of the context at `root` after `ignore` (or its .dockerignore)."""
     start = time.perf_counter()
     if not root.is_dir():
         raise ConfigError(f"build context {root} is not a folder", "set DYNAMO_CONTEXT (or --context)")
-    matcher = Matcher.for_context(root)
+    matcher = Matcher.for_context(root, ignore)
     total = files = 0
     sizes: dict[str, tuple[int, int]] = {}
     unreadable: list[str] = []
@@ -414,10 +431,10 @@ def measure(root: Path, *, top: int = TOP_DIRS) -> ContextReport:
             b, f = sizes.get(folder, (0, 0))
             sizes[folder] = (b + size, f + 1)
             end = path.rfind("/", 0, end)
-    has_file = (root / IGNORE_FILE).is_file()
+    used = ignore or root / IGNORE_FILE
     return ContextReport(
         root=root,
-        ignore_file=IGNORE_FILE if has_file else "",
+        ignore_file=str(used) if used.is_file() else "",
         patterns=len(matcher.patterns),
         bytes=total,
         files=files,
@@ -438,14 +455,15 @@ def size_warning(report: ContextReport, limit: int) -> str:
     heavy = report.largest[:3]
     where = ", ".join(f"{d.path} ({human_size(d.bytes)})" for d in heavy) or "files at the top level"
     entries = " ".join(d.path for d in heavy)
+    ignore = report.ignore_file or str(report.root / IGNORE_FILE)
     advice = (
-        f"if the build does not read them, append to {report.root / IGNORE_FILE}: {entries}"
+        f"if the build does not read them, append to {ignore}: {entries}"
         if entries
-        else f"exclude what the build does not read in {report.root / IGNORE_FILE}"
+        else f"exclude what the build does not read in {ignore}"
     )
     return (
         f"build context {report.root} is {human_size(report.bytes)} in {report.files} files after "
-        f".dockerignore (over DYNAMO_CONTEXT_WARN_MB={limit}); largest: {where}; {advice} "
+        f"its ignore file (over DYNAMO_CONTEXT_WARN_MB={limit}); largest: {where}; {advice} "
         "(invoke context shows the report)"
     )
 
@@ -455,7 +473,7 @@ def warn_if_large(cfg: Config) -> None:
     from . import render
 
     try:
-        report = measure(cfg.path(cfg.s.context))
+        report = measure(cfg.path(cfg.s.context), build_ignore_file(cfg))
     except (ConfigError, OSError) as exc:
         render.warn(f"cannot measure the build context: {exc}")
         return

@@ -1,4 +1,4 @@
-"""`invoke context`: what the build context sends to the engine after .dockerignore."""
+"""`invoke context`: what the build context sends to the engine, and what the Dockerfiles miss in it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .config import Config
 
 if TYPE_CHECKING:
     from .context import ContextReport
+    from .sources import Missing
 
 
 def print_report(report: ContextReport, limit: int) -> None:
@@ -34,7 +35,7 @@ def print_report(report: ContextReport, limit: int) -> None:
             ("measured in", f"{report.seconds * 1000:.1f} ms"),
         ],
         out,
-        title="Build context (after .dockerignore)",
+        title="Build context (after the ignore file)",
     )
     if report.largest:
         print(file=out)
@@ -44,25 +45,48 @@ def print_report(report: ContextReport, limit: int) -> None:
             title="Largest directories",
         )
     for path in report.unreadable:
-        render.warn(f"cannot read {path} (BuildKit will fail on it unless .dockerignore excludes it)")
+        render.warn(f"cannot read {path} (BuildKit will fail on it unless the ignore file excludes it)")
     warning = size_warning(report, limit)
     if warning:
         render.warn(warning)
 
 
-def tasks(root: Path) -> list[SettingsTask]:
-    @settings_task(root, "context", (), include=("context", "context_warn_mb"), extras=(ENV_FILE, JSON))
-    def context(c: Context, cfg: Config, json: bool = False) -> None:
-        """Measure the build context as BuildKit sends it: size, files, largest directories."""
-        from .context import limit_mb, measure, size_warning
+def print_missing(problems: list[Missing], context: Path) -> None:
+    from .sources import summary
 
-        report = measure(cfg.path(cfg.s.context))
+    if not problems:
+        print(f"\nEvery path the Dockerfiles read is in {context}.")
+        return
+    message, hint = summary(problems, context)
+    render.warn(f"{message} ({hint})")
+    for problem in problems:
+        print(f"  {problem}")
+
+
+def tasks(root: Path) -> list[SettingsTask]:
+    @settings_task(
+        root,
+        "context",
+        (),
+        include=("context", "context_warn_mb", "framework", "container_dir"),
+        extras=(ENV_FILE, JSON),
+    )
+    def context(c: Context, cfg: Config, json: bool = False) -> None:
+        """Measure the build context as BuildKit sends it, and name the paths the Dockerfiles miss in it."""
+        from .context import build_ignore_file, limit_mb, measure, size_warning
+        from .sources import check_family
+
+        folder = cfg.path(cfg.s.context)
+        report = measure(folder, build_ignore_file(cfg))
+        problems = check_family(cfg.path(cfg.s.container_dir), folder)
         limit = limit_mb(cfg.s.context_warn_mb)
         if json:
+            over = bool(size_warning(report, limit))
             render.print_json(
-                {**report.to_json(), "warn_mb": limit, "over": bool(size_warning(report, limit))}
+                {**report.to_json(), "warn_mb": limit, "over": over, "missing": [str(p) for p in problems]}
             )
             return
         print_report(report, limit)
+        print_missing(problems, folder)
 
     return [context]

@@ -11,7 +11,8 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import matrix
 from .config import Config
@@ -19,6 +20,9 @@ from .context import ContextReport, limit_mb, size_warning
 from .errors import ConfigError, DynamoError
 from .render import human_size
 from .version import VersionInfo
+
+if TYPE_CHECKING:
+    from .sources import Missing
 
 Status = Literal["pass", "warn", "fail"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail")
@@ -302,15 +306,33 @@ def check_context(report: ContextReport | None, limit: int, error: DynamoError |
         return Check(
             name,
             "warn",
-            f"{human_size(report.bytes)} in {report.files} files after .dockerignore (over {limit} MB)",
-            f"append what the build does not read to .dockerignore (largest: {entries}); invoke context",
+            f"{human_size(report.bytes)} in {report.files} files after the ignore file (over {limit} MB)",
+            f"exclude what the build does not read in {report.ignore_file or '.dockerignore'} "
+            f"(largest: {entries}); invoke context",
         )
     return Check(
         name,
         "pass",
-        f"{human_size(report.bytes)} in {report.files} files after .dockerignore "
+        f"{human_size(report.bytes)} in {report.files} files after the ignore file "
         f"(measured in {report.seconds * 1000:.0f} ms)",
     )
+
+
+def check_checkout(
+    problems: Sequence[Missing] | None, context: str, error: DynamoError | None = None
+) -> Check:
+    """The build context holds every path the Dockerfiles read (a Dynamo checkout)."""
+    from .sources import summary
+
+    name = "Dynamo checkout"
+    if error is not None:
+        return Check(name, "fail", error.message, error.hint)
+    if problems is None:
+        return _not_checked(name, "the Dockerfiles were not read", "see the config check")
+    if problems:
+        message, hint = summary(list(problems), Path(context))
+        return Check(name, "fail", message, hint)
+    return Check(name, "pass", f"{context} holds every path the Dockerfiles read")
 
 
 def config_facts(cfg: Config) -> dict[str, Any]:
@@ -395,6 +417,8 @@ class Probes:
     engine_limits: dict[str, int] = field(default_factory=dict)
     context: ContextReport | None = None
     context_error: DynamoError | None = None
+    missing_sources: tuple[Missing, ...] | None = None
+    sources_error: DynamoError | None = None
 
     @property
     def reachable(self) -> bool:
@@ -446,8 +470,9 @@ def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
 
 def gather(cfg: Config) -> Probes:
     """Ask the docker CLI, the engine, git and the filesystem everything the checks need."""
-    from .context import measure
+    from .context import build_ignore_file, measure
     from .engine import client, engine_url, has_buildx, local_engine_limits
+    from .sources import check_family
     from .version import describe
 
     s = cfg.s
@@ -489,9 +514,13 @@ def gather(cfg: Config) -> Probes:
     except DynamoError as exc:
         found["version_error"] = exc
     try:
-        found["context"] = measure(cfg.path(s.context))
+        found["context"] = measure(cfg.path(s.context), build_ignore_file(cfg))
     except DynamoError as exc:
         found["context_error"] = exc
+    try:
+        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.path(s.context)))
+    except DynamoError as exc:
+        found["sources_error"] = exc
     return Probes(**found)
 
 
@@ -534,6 +563,7 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
         check_git(p.version, p.version_error),
         check_ulimits(requested, p.engine_limits, local=p.local, reachable=p.reachable),
         check_context(p.context, limit_mb(s.context_warn_mb), p.context_error),
+        check_checkout(p.missing_sources, str(cfg.path(s.context)), p.sources_error),
         check_config(cfg),
     ]
 

@@ -392,64 +392,72 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# the real repository
+# the real family's allowlist on the upstream source tree
 
-ALLOWED_TOP = {
-    "Cargo.toml",
-    "Cargo.lock",
-    "rust-toolchain.toml",
-    "pyproject.toml",
-    "hatch_build.py",
-    "README.md",
-    "LICENSE",
-    "lib",
-    "components",
-    "launch",
-    "benchmarks",
-    "container",
-    "tests",
-}
+MANIFEST = (PROJECT / "tests/fixtures/upstream/manifest-3b9b3f31c.txt").read_text().split()
+ALLOWLIST = PROJECT / "container/Dockerfile.vllm.dockerignore"
+JUNK = (
+    ".venv/lib/x.py",
+    "build-logs/base.log",
+    "target/debug/big",
+    "lib/llm/target/release/big",
+    ".git/HEAD",
+    "components/__pycache__/x.pyc",
+    "downloads/model.safetensors",
+    "tests/.pytest_cache/v",
+    "node_modules/a/index.js",
+)
 
 
-def test_real_dockerignore_is_an_allowlist() -> None:
-    matcher = Matcher.for_context(PROJECT)
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshot's source tree as empty files, plus what a working checkout accumulates."""
+    root = tmp_path_factory.mktemp("dynamo")
+    for rel in (*MANIFEST, *JUNK):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).touch()
+    return root
+
+
+def test_framework_allowlist_keeps_the_source_tree_and_drops_the_rest(checkout: Path) -> None:
+    matcher = Matcher.for_context(checkout, ALLOWLIST)
     assert matcher.patterns[0].text == "*" and not matcher.patterns[0].exclusion
-    kept = kept_files(PROJECT)
-    assert "container/Dockerfile" in kept
-    assert "tests/fixtures/container/Dockerfile" in kept
-    assert "tests/fixtures/stand-in/entrypoint.sh" in kept
-    for path in kept:
-        top = path.split("/")[0]
-        assert top in ALLOWED_TOP or top.startswith("ATTRIBUTION"), path
-        if top == "tests":
-            assert path.startswith(("tests/fixtures/container/", "tests/fixtures/stand-in/")), path
-        assert not {".git", ".venv", "__pycache__", "build-logs", ".mypy_cache"} & set(path.split("/")), path
-        assert not path.endswith((".pyc", ".pyo", ".swp")), path
-    for excluded in ("tasks.py", "dynamo_container/cli.py", "tests/unit/test_context.py", ".dockerignore"):
-        assert matcher.excluded(excluded), excluded
+    kept = set(kept_files(checkout, ALLOWLIST))
+    dropped_upstream = {p for p in MANIFEST if p.startswith((".github/", "container/Dockerfile"))}
+    assert ".dockerignore" not in kept and dropped_upstream and not dropped_upstream & kept
+    assert set(MANIFEST) - dropped_upstream - {".dockerignore"} == kept
+    assert not kept & set(JUNK)
 
 
-def test_real_repository_pruned_walk_equals_full_evaluation() -> None:
-    """Every file of the repository judged on its own (parent results and, separately, the way
-    MatchesOrParentMatches judges one path) gives the same set as the pruned walk."""
-    matcher = Matcher.for_context(PROJECT)
+def test_pruned_walk_equals_full_evaluation_on_the_source_tree(checkout: Path) -> None:
+    """Every file judged on its own (the way MatchesOrParentMatches judges one path) gives the same
+    set as the pruned walk."""
+    matcher = Matcher.for_context(checkout, ALLOWLIST)
     judged = []
-    for folder, _, files in os.walk(PROJECT):
+    for folder, _, files in os.walk(checkout):
         for name in files:
-            full = Path(folder) / name
-            if full.is_symlink() or not full.is_file():
-                continue
-            rel = full.relative_to(PROJECT).as_posix()
+            rel = (Path(folder) / name).relative_to(checkout).as_posix()
             if not matcher.excluded(rel):
                 judged.append(rel)
-    assert sorted(judged) == kept_files(PROJECT) == everything_walk(PROJECT)
+    assert sorted(judged) == kept_files(checkout, ALLOWLIST)
 
 
-def test_measuring_this_repository_is_fast() -> None:
-    report = measure(PROJECT)
-    assert report.files == len(kept_files(PROJECT))
+def test_measuring_a_checkout_is_fast(checkout: Path) -> None:
+    report = measure(checkout, ALLOWLIST)
+    assert report.files == len(kept_files(checkout, ALLOWLIST))
     assert report.seconds < 0.5, f"measuring took {report.seconds:.3f} s"
-    assert report.ignore_file == ".dockerignore"
+    assert report.ignore_file == str(ALLOWLIST)
+
+
+def test_the_dockerfiles_own_ignore_file_wins(tmp_path: Path) -> None:
+    dockerfile, ctx = tmp_path / "family" / "Dockerfile.x", tmp_path / "ctx"
+    ctx.mkdir()
+    assert context.ignore_file(dockerfile, ctx) is None
+    (ctx / ".dockerignore").write_text("*\n")
+    assert context.ignore_file(dockerfile, ctx) == ctx / ".dockerignore"
+    dockerfile.parent.mkdir()
+    (tmp_path / "family" / "Dockerfile.x.dockerignore").write_text("*\n!lib\n")
+    assert context.ignore_file(dockerfile, ctx) == tmp_path / "family" / "Dockerfile.x.dockerignore"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -508,7 +516,7 @@ def test_size_warning() -> None:
     assert "\n" not in text
     assert "900.0 MB in 1234 files" in text and "DYNAMO_CONTEXT_WARN_MB=500" in text
     assert "data/models (700.0 MB), .venv (150.0 MB)" in text
-    assert "append to /ctx/.dockerignore: data/models .venv" in text
+    assert "append to .dockerignore: data/models .venv" in text
 
 
 def test_context_warn_mb_setting(repo: Path) -> None:

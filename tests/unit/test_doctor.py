@@ -31,7 +31,7 @@ from dynamo_container.doctor import (
 )
 from dynamo_container.errors import ConfigError, DynamoError, EngineError
 from dynamo_container.version import VersionInfo, describe
-from tests.helpers import config, git, make_repo
+from tests.helpers import PROJECT, config, git, make_repo
 
 GB = 1_000_000_000
 
@@ -304,6 +304,7 @@ def healthy_probes() -> Probes:
         version=VersionInfo("v0.6.1", "0.6.1", "a" * 40, "aaaaaaa", True),
         engine_limits={"memlock": -1, "nofile": 1048576, "stack": -1},
         context=_report(185_000),
+        missing_sources=(),
     )
 
 
@@ -320,11 +321,12 @@ def test_run_checks_all_pass(repo: Path) -> None:
         "git metadata",
         "ulimits",
         "build context",
+        "Dynamo checkout",
         "config",
     ]
     assert {c.status for c in checks} == {"pass"}, [c for c in checks if c.status != "pass"]
     out = to_json(config(repo), checks)
-    assert out["ok"] is True and out["counts"] == {"pass": 11, "warn": 0, "fail": 0}
+    assert out["ok"] is True and out["counts"] == {"pass": 12, "warn": 0, "fail": 0}
     assert out["config"]["framework"] == "vllm" and out["config"]["env_files"] == []
 
 
@@ -381,7 +383,18 @@ def test_doctor_table(
     doctor_tasks.doctor_run(config(repo))
     out = capsys.readouterr().out
     assert "NVIDIA runtime" in out and "NVIDIA Container Toolkit" in out
-    assert "10 passed, 1 warnings, 0 failed" in out
+    assert "11 passed, 1 warnings, 0 failed" in out
+
+
+def test_checkout_check_names_what_is_missing(repo: Path) -> None:
+    from dynamo_container.sources import check_family
+
+    problems = check_family(PROJECT / "container", repo)
+    check = doctor.check_checkout(problems, str(repo))
+    assert check.status == "fail" and "lacks ATTRIBUTION*, Cargo.lock" in check.detail
+    assert "Dynamo checkout (ai-dynamo/dynamo at 3b9b3f31c" in check.fix
+    assert doctor.check_checkout((), str(repo)).status == "pass"
+    assert doctor.check_checkout(None, str(repo)).status == "warn"
 
 
 def test_check_records_are_plain_data() -> None:
