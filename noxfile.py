@@ -1,14 +1,15 @@
 """Nox sessions: the one entry point CI and developers use to check the project and its images.
 
 Sessions run with the interpreter nox itself runs on (the project's .venv made by scripts/setup), so
-they cost no extra installs. `nox -s lint typecheck tests smoke` is what CI runs.
+they cost no extra installs. `nox -s lint typecheck tests resolve smoke` is what CI runs.
 
 Smoke sessions come from the framework matrix (dynamo_container/matrix.py), one per framework,
 parametrized by its CUDA versions: `nox -s smoke-vllm` runs every CUDA version of vLLM,
 `nox -s "smoke-vllm(cuda='13.0')"` one of them, `nox -s smoke` (or `nox -t smoke`) all of them.
 Each builds the runtime image through `invoke build` and checks it through `invoke smoke` (tiers 0-2).
 The profile: DYNAMO_SMOKE_PROFILE=real|stand-in, or auto: the real container/ family where nvcr.io
-answers, else the stand-in family of tests/fixtures (as in CI).
+answers (building the Dynamo checkout named by DYNAMO_CONTEXT), else the stand-in family of
+tests/fixtures (as in CI).
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """pytest: unit and contract tests always; integration tests when an engine answers (always in CI)."""
     session.run(PY, "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def resolve(session: nox.Session) -> None:
+    """Each image's Python install set resolved by uv against PyPI (`-- vllm`, `-- vllm-13.0` pick rows)."""
+    session.run(PY, "-m", "dynamo_container.resolve", *session.posargs)
+    session.run(PY, "-m", "pytest", "-m", "resolve", "tests/resolve")
 
 
 @nox.session

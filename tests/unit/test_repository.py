@@ -17,7 +17,7 @@ def readme_commands() -> list[str]:
 def test_readme_has_exactly_two_setup_commands() -> None:
     assert readme_commands() == [
         "scripts/quickstart",
-        "scripts/setup && .venv/bin/nox -s lint typecheck tests smoke",
+        "scripts/setup && .venv/bin/nox -s lint typecheck tests resolve smoke",
     ]
 
 
