@@ -312,6 +312,25 @@ DIFFERENCES: tuple[Difference, ...] = (
         "the EPP image is built by a Makefile outside the Dockerfiles; no task of this project builds it.",
     ),
     Difference(
+        "The vLLM and TensorRT-LLM runtimes copy FFmpeg as root.",
+        "upstream copies it after `USER dynamo`, which cannot write to /usr/local; the `; true` hid it "
+        "because upstream built no FFmpeg. With the media switches honoured the copy must succeed.",
+    ),
+    Difference(
+        "Multi-line RUNs are `set -eux` heredocs: a failing command stops the step where upstream's `;` "
+        "chains and `|| true` carried on (e.g. a failed editable install in dev).",
+        "a broken step should fail the build that made it, not the first user of the image.",
+    ),
+    Difference(
+        "The SGLang dev image's uv is the step-1 uv (UV_VERSION), not `ghcr.io/astral-sh/uv:latest`.",
+        "the same floating tag as UV_VERSION's.",
+    ),
+    Difference(
+        "TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL=1 (off by default) sets TRTLLM_USE_NIXL_KVCACHE=1 in the "
+        "TensorRT-LLM runtime.",
+        "build.sh's --trtllm-use-nixl-kvcache-experimental option had no effect in the snapshot's files.",
+    ),
+    Difference(
         "Framework none has one row, CUDA 12.8 (its base image's CUDA).",
         "build.sh pins none to cuda-dl-base 25.01-cuda12.8 and has no CUDA 13 override for it.",
     ),
