@@ -55,7 +55,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def resolve(session: nox.Session) -> None:
     """Each image's Python install set resolved by uv against PyPI (`-- vllm`, `-- vllm-13.0` pick rows)."""
-    session.run(PY, "-m", "dynamo_container.resolve", *session.posargs)
+    session.run(PY, "-m", "dynamo_container.install_resolve", *session.posargs)
     session.run(PY, "-m", "pytest", "-m", "resolve", "tests/resolve")
 
 

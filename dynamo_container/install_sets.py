@@ -1,7 +1,7 @@
 """What each framework x CUDA image installs with pip/uv: the input of the dependency-resolution tier.
 
 The images cannot be built here, but what their Python installs ask for can be resolved against
-PyPI (`dynamo_container/resolve.py`, `nox -s resolve`). For each row of the matrix this module lists
+PyPI (`dynamo_container/install_resolve.py`, `nox -s resolve`). For each row of the matrix this module lists
 the install phases of the image, each requirement with the upstream `file:line` it comes from, the
 sources that are not PyPI (skipped, with the reason), the stand-ins used instead, and the packages
 the image already has at an exact version before the installs run (TRT-LLM's NGC PyTorch copies).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dynamo_container import install_sets, matrix, resolve
+from dynamo_container import install_resolve as resolve
+from dynamo_container import install_sets, matrix
 from dynamo_container.install_sets import InstallSet, Requirement
 
 pytestmark = pytest.mark.resolve

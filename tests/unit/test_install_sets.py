@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import install_sets, matrix, pins, resolve
+from dynamo_container import install_resolve as resolve
+from dynamo_container import install_sets, matrix, pins
 from dynamo_container.install_sets import InstallSet, Requirement
 
 UV = "/opt/uv"

@@ -3,7 +3,7 @@
 `install_sets.py` says what each framework x CUDA row installs; this module turns a set into
 `uv pip compile` invocations (pure: argv and stdin), runs them (one small runner) and reports per
 row and architecture: ok (with notable versions), conflict (uv's explanation), or why it could not
-run. `python -m dynamo_container.resolve [ROW...] [--arch amd64,arm64] [--exclude-newer DATE]` is
+run. `python -m dynamo_container.install_resolve [ROW...] [--arch amd64,arm64] [--exclude-newer DATE]` is
 what `nox -s resolve` runs; ROW is a framework (`vllm`) or a row (`vllm-13.0`).
 
 One resolution per row and architecture holds every phase together: the final environment has to
