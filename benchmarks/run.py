@@ -104,9 +104,12 @@ if wrap:
     phases["pre-import docker (docker-py)"] = time.perf_counter() - s
     s = time.perf_counter()
     for item in wrap:
-        mod, _, attr = item.partition(":")
-        m = importlib.import_module(mod)
-        setattr(m, attr, timed(item, getattr(m, attr)))
+        mod, _, path = item.partition(":")
+        owner = importlib.import_module(mod)
+        *outer, attr = path.split(".")  # "function" or "Class.method"
+        for name in outer:
+            owner = getattr(owner, name)
+        setattr(owner, attr, timed(item, getattr(owner, attr)))
     phases["pre-import project modules"] = time.perf_counter() - s
 sys.argv[0] = "invoke"
 try:
@@ -120,11 +123,12 @@ finally:
 BUILD_WRAPS = (
     "dynamo_container.version:describe",
     "dynamo_container.engine:engine_url",
-    "dynamo_container.engine:preflight",
-    "dynamo_container.execute:stream_process",
+    "dynamo_container.engine:Engine.ping",
+    "dynamo_container.execute:StepRunner.run",
     "dynamo_container.execute:image_sizes",
     "dynamo_container.context:warn_if_large",
-    "dynamo_container.receipts:image_ids",
+    "dynamo_container.sources:check_family",
+    "dynamo_container.engine:Engine.image_ids",
     "dynamo_container.receipts:make_receipt",
     "dynamo_container.receipts:write_receipt",
 )
@@ -502,7 +506,7 @@ class Bench:
 
     # 3 -------------------------------------------------------------------------------------------
     def cold_pipeline(self) -> dict[str, Any]:
-        from dynamo_container.matrix_build import default_jobs
+        from dynamo_container.execute_matrix import default_jobs
 
         matrix_args = self.build_args(",".join(FRAMEWORKS), "--no-cache")
         mplan = self.plan(matrix_args)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .matrix_build import MatrixPlan
-from .plan import Step
+from .plan import MatrixPlan, Step
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -50,31 +49,20 @@ def to_bake(
     targets: dict[str, Any] = {}
     groups: dict[str, Any] = {}
     cache = {"cache-from": list(cache_from), "cache-to": list(cache_to), "no-cache": no_cache}
-    shared_names: dict[str, str] = {}
-    for shared in mplan.shared:
-        name = target_name(*(c.key for c in shared.combos), "base")
-        targets[name] = _target(shared.step, cache, {})
-        for tag in shared.step.tags:
-            shared_names[tag] = name
     finals = []
-    for combo, plan in mplan.plans:
+    for plan in mplan.plans:
         built: dict[str, str] = {}  # image tag -> bake target that builds it
         members = []
         for step in plan.steps:
             if step.kind != "build":
                 continue
-            if step.name == "base" and step.tags and step.tags[0] in shared_names:
-                name = shared_names[step.tags[0]]
-            else:
-                links = {ref: built[ref] for _, ref in step.build_args if ref in built}
-                name = target_name(combo.key, step.name)
-                targets[name] = _target(
-                    step, cache if step.name in ("base", "framework", "image") else {}, links
-                )
+            links = {ref: built[ref] for _, ref in step.build_args if ref in built}
+            name = target_name(plan.key, step.name)
+            targets[name] = _target(step, cache if step.name in ("base", "framework", "image") else {}, links)
             for tag in step.tags:
                 built[tag] = name
             members.append(name)
-        groups[target_name(combo.key)] = {"targets": members[-1:]}
+        groups[target_name(plan.key)] = {"targets": members[-1:]}
         finals += members[-1:]
     groups["default"] = {"targets": finals}
     return {"group": groups, "target": targets}

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .settings import PREFIX, SECRET_ENV_VARS, Settings, SettingSpec, by_env_key, by_name, specs
+from .secrets import SECRET_ENV_VARS
+from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -85,8 +85,9 @@ def check_cli(docker: str, path: str, version: str = "") -> Check:
 def check_engine(url: str, error: Exception | None, server_version: str = "") -> Check:
     if error is not None:
         from .engine import explain_engine_error
+        from .errors import EngineError
 
-        explained = explain_engine_error(url, error)
+        explained = error if isinstance(error, EngineError) else explain_engine_error(url, error)
         return Check("engine", "fail", explained.message, explained.hint)
     return Check("engine", "pass", f"Docker Engine {server_version or '?'} at {url}")
 
@@ -353,7 +354,7 @@ def config_facts(cfg: Config) -> dict[str, Any]:
 
 def check_config(cfg: Config) -> Check:
     """The effective configuration; a framework, CUDA or platform the planner refuses fails here."""
-    from .plan import parse_platform
+    from .resolve import values
 
     name = "config"
     facts = config_facts(cfg)
@@ -364,23 +365,9 @@ def check_config(cfg: Config) -> Check:
         + (" (stand-in)" if facts["stand_in"] else "")
         + f"; env files read: {files}"
     )
-    fw = facts["framework"]
-    if fw not in matrix.FRAMEWORKS:
-        return Check(
-            name,
-            "fail",
-            f"unknown framework {cfg.s.framework!r}",
-            f"choose one of: {', '.join(matrix.FRAMEWORKS)}",
-        )
-    if matrix.find_variant(fw, facts["cuda_version"]) is None:
-        return Check(
-            name,
-            "fail",
-            f"CUDA {facts['cuda_version']} is not available for {fw}",
-            f"valid combinations: {matrix.describe_valid()}",
-        )
-    try:
-        parse_platform(cfg.s.platform)
+    try:  # the same rules a build applies
+        values.variant(cfg, values.framework(cfg))
+        values.platform(cfg)
     except ConfigError as exc:
         return Check(name, "fail", exc.message, exc.hint)
     if cfg.warnings:
@@ -471,7 +458,7 @@ def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
 def gather(cfg: Config) -> Probes:
     """Ask the docker CLI, the engine, git and the filesystem everything the checks need."""
     from .context import build_ignore_file, measure
-    from .engine import client, engine_url, has_buildx, local_engine_limits
+    from .engine import Engine, has_buildx, local_engine_limits
     from .sources import check_family
     from .version import describe
 
@@ -480,12 +467,13 @@ def gather(cfg: Config) -> Probes:
     found: dict[str, Any] = {"cli_path": shutil.which(docker) or ""}
     if found["cli_path"]:
         found["cli_version"] = _output([docker, "--version"])[1].strip()
-    url = engine_url(cfg)
+    engine = Engine.of(docker)
+    url = engine.url
     found["engine_url"] = url
     info: dict[str, Any] = {}
     try:
-        api = client(cfg)
-        api.ping()
+        engine.ping()
+        api = engine.client()
         version = api.version()
         info = api.info()
         found["server_version"] = str(version.get("Version", ""))
@@ -526,7 +514,7 @@ def gather(cfg: Config) -> Probes:
 
 def run_checks(cfg: Config, p: Probes) -> list[Check]:
     """Every check, in the order they are shown, from the configuration and the probe results."""
-    from .run_plan import DEFAULT_ULIMITS, merge_ulimits
+    from .resolve.run import DEFAULT_ULIMITS, merge_ulimits
 
     s = cfg.s
     requested: Sequence[str] | DynamoError

@@ -1,21 +1,32 @@
-"""The Docker CLI and engine: which build frontend to use, and whether the engine answers."""
+"""The Docker CLI and engine: which build frontend to use, whether the engine answers, image lookups.
+
+`Engine` is the one way the library talks to the engine: `ping` (the only engine check, with the
+one explanation of why it failed), image inspects, and a docker-py client for what needs one
+(runs, containers, info). Cheap calls go over the socket without docker-py (engine_api.py).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config
 from .errors import ConfigError, EngineError
-from .plan import Frontend
+from .frontend import Frontend
 
 BUILDKIT_HELP = (
     "install the buildx plugin (Debian/Ubuntu: apt-get install docker-buildx; or run scripts/engine-up), "
     "or set DYNAMO_BUILD_FRONTEND=build to use DOCKER_BUILDKIT=1 docker build"
+)
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
 )
 
 
@@ -25,18 +36,8 @@ class FrontendChoice:
     note: str = ""  # why, when it was a fallback
 
 
-PLUGIN_DIRS = (
-    "/usr/local/lib/docker/cli-plugins",
-    "/usr/local/libexec/docker/cli-plugins",
-    "/usr/lib/docker/cli-plugins",
-    "/usr/libexec/docker/cli-plugins",
-)
-
-
 def buildx_plugin() -> str:
     """The buildx plugin where the docker CLI looks for plugins (no process started), or ''."""
-    import os
-
     config = os.environ.get("DOCKER_CONFIG") or os.path.expanduser("~/.docker")
     for folder in (os.path.join(config, "cli-plugins"), *PLUGIN_DIRS):
         path = os.path.join(folder, "docker-buildx")
@@ -58,32 +59,30 @@ def has_buildx(docker: str) -> bool:
     return probe.returncode == 0
 
 
-def choose_frontend(cfg: Config, *, dry_run: bool) -> FrontendChoice:
-    """buildx when asked or available, else the CLI's built-in BuildKit client."""
-    s = cfg.s
-    docker = s.docker_cli
+def choose_frontend(docker: str, mode: str, builder: str, *, dry_run: bool) -> FrontendChoice:
+    """buildx when asked or available (mode auto|buildx|build), else the CLI's built-in BuildKit client."""
     if shutil.which(docker) is None:
         if not dry_run:
             raise EngineError(
                 f"docker CLI {docker!r} not found on PATH", "run scripts/engine-up to install one"
             )
-        mode = s.build_frontend if s.build_frontend != "auto" else "buildx"
-        note = f"docker CLI {docker!r} not found; showing the {mode} form"
-        return FrontendChoice(Frontend(docker, mode == "buildx", s.builder), note)
-    if s.build_frontend == "build":
-        if s.builder:
+        shown = mode if mode != "auto" else "buildx"
+        return FrontendChoice(
+            Frontend(docker, shown == "buildx", builder),
+            f"docker CLI {docker!r} not found; showing the {shown} form",
+        )
+    if mode == "build":
+        if builder:
             raise EngineError("--builder needs the buildx frontend", "drop DYNAMO_BUILD_FRONTEND=build")
         return FrontendChoice(Frontend(docker, False))
     buildx = has_buildx(docker)
-    if s.build_frontend == "buildx" and not buildx:
+    if mode == "buildx" and not buildx:
         raise EngineError(f"{docker} has no buildx plugin", BUILDKIT_HELP)
-    if not buildx and s.builder:
-        raise EngineError(
-            f"--builder {s.builder} needs the buildx plugin, which {docker} lacks", BUILDKIT_HELP
-        )
+    if not buildx and builder:
+        raise EngineError(f"--builder {builder} needs the buildx plugin, which {docker} lacks", BUILDKIT_HELP)
     note = "" if buildx else f"{docker} has no buildx plugin: using DOCKER_BUILDKIT=1 {docker} build"
-    driver = builder_driver(docker, s.builder) if s.builder else "docker"
-    return FrontendChoice(Frontend(docker, buildx, s.builder, driver == "docker", driver), note)
+    driver = builder_driver(docker, builder) if builder else "docker"
+    return FrontendChoice(Frontend(docker, buildx, builder, driver == "docker", driver), note)
 
 
 def builder_driver(docker: str, builder: str) -> str:
@@ -106,15 +105,9 @@ def builder_driver(docker: str, builder: str) -> str:
     return "docker"
 
 
-def engine_url(cfg: Config) -> str:
-    """The engine the docker CLI talks to: DOCKER_HOST, else the CLI's current context."""
-    import os
-
-    return _engine_url(cfg.s.docker_cli, os.environ.get("DOCKER_HOST", ""))
-
-
 @functools.cache
-def _engine_url(docker: str, docker_host: str) -> str:
+def engine_url(docker: str, docker_host: str = "") -> str:
+    """The engine the docker CLI talks to: DOCKER_HOST, else the CLI's current context."""
     if docker_host:
         return docker_host
     try:
@@ -130,11 +123,6 @@ def _engine_url(docker: str, docker_host: str) -> str:
     if out is not None and out.returncode == 0 and out.stdout.strip():
         return out.stdout.strip()
     return "unix:///var/run/docker.sock"
-
-
-def client(cfg: Config) -> Any:
-    """A docker-py client for the same engine the CLI uses (docker-py: inspect, run, images)."""
-    return _client(engine_url(cfg))
 
 
 @functools.cache
@@ -158,36 +146,59 @@ def explain_engine_error(url: str, error: Exception) -> EngineError:
     )
 
 
-def preflight(cfg: Config) -> None:
-    """Check that the engine answers before any step starts (one clear line when it does not)."""
-    from .engine_api import light_api
+@dataclass(frozen=True)
+class Engine:
+    docker: str  # the CLI that runs the plans
+    url: str
 
-    url = engine_url(cfg)
-    light = light_api(url)
-    try:
-        if light is not None:
-            light.ping()
-        else:
-            client(cfg).ping()
-    except Exception as exc:  # sockets and docker-py raise several unrelated types for the same cause
-        raise explain_engine_error(url, exc) from None
+    @classmethod
+    def of(cls, docker: str) -> Engine:
+        return cls(docker, engine_url(docker, os.environ.get("DOCKER_HOST", "")))
 
+    @property
+    def local(self) -> bool:
+        return self.url.startswith("unix://")
 
-def inspect_images(cfg: Config, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-    """`docker image inspect` of each reference (None when absent); cheap on local and plain TCP engines."""
-    from .engine_api import light_api
+    def client(self) -> Any:
+        """A docker-py client of the same engine (runs, containers, info)."""
+        return _client(self.url)
 
-    light = light_api(engine_url(cfg))
-    out: dict[str, dict[str, Any] | None] = {}
-    for ref in refs:
-        if light is not None:
-            out[ref] = light.image(ref)
-            continue
+    def ping(self) -> None:
+        """The one engine check: one clear line when it does not answer."""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
         try:
-            out[ref] = dict(client(cfg).images.get(ref).attrs)
-        except Exception:  # not on this engine (e.g. only in a registry)
-            out[ref] = None
-    return out
+            if light is not None:
+                light.ping()
+            else:
+                self.client().ping()
+        except Exception as exc:  # sockets and docker-py raise several unrelated types for the same cause
+            raise explain_engine_error(self.url, exc) from None
+
+    def inspect_images(self, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """`docker image inspect` of each reference (None when absent)."""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
+        out: dict[str, dict[str, Any] | None] = {}
+        for ref in refs:
+            if light is not None:
+                out[ref] = light.image(ref)
+                continue
+            try:
+                out[ref] = dict(self.client().images.get(ref).attrs)
+            except Exception:  # not on this engine (e.g. only in a registry)
+                out[ref] = None
+        return out
+
+    def image_ids(self, refs: Sequence[str]) -> dict[str, str | None]:
+        return {ref: (str(a["Id"]) if a else None) for ref, a in self.inspect_images(refs).items()}
+
+    def require_image(self, image: str, hint: str) -> None:
+        """One clear line (and how to make it) when an image is not on the engine."""
+        if self.inspect_images([image])[image] is None:
+            raise ConfigError(f"image {image} is not present on this engine", hint)
 
 
 _PROC_LIMITS = {
@@ -231,17 +242,3 @@ def ulimit_problems(requested: Sequence[str], limits: Mapping[str, int]) -> list
         if wanted == -1 or wanted > cap:
             problems.append(f"{item} (the engine's hard limit is {cap})")
     return problems
-
-
-def require_image(api: Any, image: str, image_name: str) -> None:
-    """One clear line (and the command that makes it) when an image is not on the engine."""
-    import docker.errors
-
-    from .plan import suggest_build
-
-    try:
-        api.images.get(image)
-    except docker.errors.ImageNotFound:
-        raise ConfigError(
-            f"image {image} is not present on this engine", suggest_build(image_name, image)
-        ) from None

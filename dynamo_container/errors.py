@@ -31,9 +31,17 @@ class Interrupted(DynamoError):
     exit_code = 130
 
 
-class StepFailedSummary(DynamoError):
-    """Several builds ran and some failed; exits with the first failure's docker exit code."""
+class StepFailed(DynamoError):
+    """A docker command of a plan failed (or several builds ran and some failed); exits with docker's code."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ContainerExit(DynamoError):
+    """The container's own non-zero exit code, passed through without a message."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__("")
+        self.exit_code = code

@@ -32,6 +32,19 @@ TRTLLM_RELEASE_IMAGE = "nvcr.io/nvidia/tensorrt-llm/release"
 ARCHES: dict[str, str] = {"amd64": "x86_64", "arm64": "aarch64"}  # docker arch -> uname arch
 PLATFORMS: dict[str, str] = {"linux/amd64": "amd64", "linux/arm64": "arm64", "linux/arm64/v8": "arm64"}
 
+
+def arch_of_platform(platform: str) -> str | None:
+    """linux/arm64 -> arm64; None for a platform the images are not built for."""
+    return PLATFORMS.get(platform.strip().lower())
+
+
+def normalize_arch(name: str) -> str | None:
+    """amd64 or arm64 from either spelling (docker's amd64/arm64 or uname's x86_64/aarch64)."""
+    lowered = name.strip().lower()
+    aliases = {**{a: a for a in ARCHES}, **{alt: a for a, alt in ARCHES.items()}}
+    return aliases.get(lowered)
+
+
 BASE_DOCKERFILE = "Dockerfile"
 LOCAL_DEV_DOCKERFILE = "Dockerfile.local_dev"
 LOCAL_DEV_STAGE = "local-dev"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Config
 from .errors import ConfigError
+from .secrets import redact
 
 SCHEMA = 1
 
@@ -24,8 +24,8 @@ def receipt_name(framework: str, cuda: str, target: str) -> str:
     return f"{framework}-{cuda}-{target or 'dev'}"
 
 
-def receipts_dir(cfg: Config) -> Path:
-    return cfg.path(cfg.s.log_dir) / "receipts"
+def receipts_dir(log_dir: Path) -> Path:
+    return log_dir / "receipts"
 
 
 def git_dirty(root: Path) -> bool | None:
@@ -43,17 +43,7 @@ def git_dirty(root: Path) -> bool | None:
     return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
-def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """The same structure with every secret value (4+ characters) replaced by ****."""
-    values = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
-    text = json.dumps(value)
-    for v in values:
-        text = text.replace(json.dumps(v)[1:-1], "****")
-    return json.loads(text)
-
-
 def make_receipt(
-    cfg: Config,
     plan: Any,
     results: Sequence[Any],
     *,
@@ -61,6 +51,8 @@ def make_receipt(
     image_ids: Mapping[str, str | None],
     base_ids: Mapping[str, str | None],
     started: float,
+    dirty: bool | None,
+    secrets: Iterable[str],
 ) -> dict[str, Any]:
     steps = []
     for r in results:
@@ -83,13 +75,13 @@ def make_receipt(
         "status": status,
         "version": plan.version.version,
         "commit": plan.version.commit,
-        "dirty": git_dirty(cfg.path(cfg.s.context)),
+        "dirty": dirty,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(sum(r.seconds for r in results), 3),
         "images": dict(image_ids),
         "base_images": dict(base_ids),
         "steps": steps,
-        "plan": redact(plan.to_json(), cfg.secrets.values()),
+        "plan": redact(plan.to_json(), secrets),
     }
 
 
@@ -106,24 +98,17 @@ def base_image_refs(plan: Any) -> list[str]:
     return refs
 
 
-def image_ids(cfg: Config, refs: Sequence[str]) -> dict[str, str | None]:
-    """Image ID of each reference on the engine (None: not there, e.g. only in a registry)."""
-    from .engine import inspect_images
-
-    return {ref: (str(attrs["Id"]) if attrs else None) for ref, attrs in inspect_images(cfg, refs).items()}
-
-
-def write_receipt(cfg: Config, receipt: Mapping[str, Any]) -> Path:
-    folder = receipts_dir(cfg)
+def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
+    folder = receipts_dir(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{receipt_name(receipt['framework'], receipt['cuda_version'], receipt['target'])}.json"
     path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def load_receipt(cfg: Config, name: str) -> dict[str, Any]:
+def load_receipt(log_dir: Path, name: str) -> dict[str, Any]:
     """A receipt by file path or by name (vllm-12.9-runtime) in the receipts folder."""
-    candidates = [Path(name), receipts_dir(cfg) / name, receipts_dir(cfg) / f"{name}.json"]
+    candidates = [Path(name), receipts_dir(log_dir) / name, receipts_dir(log_dir) / f"{name}.json"]
     for path in candidates:
         if path.is_file():
             try:
@@ -131,8 +116,8 @@ def load_receipt(cfg: Config, name: str) -> dict[str, Any]:
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{path} is not a receipt: {exc}") from None
             return data
-    known = ", ".join(sorted(p.stem for p in receipts_dir(cfg).glob("*.json"))) or "none yet"
-    raise ConfigError(f"no receipt {name!r}", f"receipts in {receipts_dir(cfg)}: {known}")
+    known = ", ".join(sorted(p.stem for p in receipts_dir(log_dir).glob("*.json"))) or "none yet"
+    raise ConfigError(f"no receipt {name!r}", f"receipts in {receipts_dir(log_dir)}: {known}")
 
 
 def _dict_diff(label: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
@@ -181,3 +166,38 @@ def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
             )
         lines.append(f"step {name} time: {ra['seconds']:.1f}s -> {rb['seconds']:.1f}s")
     return lines
+
+
+def receipt_writer(
+    plan: Any,
+    engine: Any,
+    log_dir: Path,
+    secrets: Mapping[str, str],
+    context: Path,
+    *,
+    quiet: bool = False,
+) -> Callable[[list[Any], str], None]:
+    """The executor's on_finish: a receipt of this build under <log dir>/receipts/."""
+    started = time.time()
+
+    def write(results: list[Any], status: str) -> None:
+        built_tags = [t for r in results for t in r.step.tags if r.step.kind == "build"]
+        try:
+            built, bases = engine.image_ids(built_tags), engine.image_ids(base_image_refs(plan))
+        except Exception:  # the receipt still records the plan and timings without an engine
+            built, bases = {}, {}
+        receipt = make_receipt(
+            plan,
+            results,
+            status=status,
+            image_ids=built,
+            base_ids=bases,
+            started=started,
+            dirty=git_dirty(context),
+            secrets=secrets.values(),
+        )
+        path = write_receipt(log_dir, receipt)
+        if not quiet:
+            print(f"receipt: {path}")
+
+    return write

@@ -158,3 +158,15 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} TB"  # pragma: no cover
+
+
+def print_matrix_plan(mplan: Any, stream: TextIO | None = None) -> None:
+    """Every combination's plan of a matrix build, then the dry-run line."""
+    stream = stream or sys.stdout
+    for w in mplan.warnings:
+        warn(w)
+    for plan in mplan.plans:
+        print(style(f"== {plan.key} ==", BOLD, stream), file=stream)
+        print_plan(plan, stream, dry_run=False)
+        print(file=stream)
+    print("Dry run: nothing was run or written.", file=stream)

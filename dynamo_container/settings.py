@@ -378,14 +378,3 @@ def by_env_key() -> dict[str, SettingSpec]:
 
 def in_groups(*groups: Group) -> Iterator[SettingSpec]:
     return (s for s in specs() if s.group in groups)
-
-
-# Credentials the tool knows. They are never settings: they are read from the environment or from
-# env files, travel to builds only as BuildKit secrets (id -> env var) and are never printed.
-SECRET_ENV_VARS: dict[str, str] = {
-    "github-token": "GITHUB_TOKEN",
-    "gitlab-token": "GITLAB_TOKEN",
-    "hf-token": "HF_TOKEN",
-    "aws-key-id": "AWS_ACCESS_KEY_ID",
-    "aws-secret-id": "AWS_SECRET_ACCESS_KEY",
-}

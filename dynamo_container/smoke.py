@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import matrix
-from .config import Config
 from .plan import BuildPlan
-from .run_plan import HostInfo, plan_run
+from .plan.run import plan_run
+from .resolve import RunRequest
 
 Status = Literal["pass", "fail", "skip"]
 BUILD_INFO = "/opt/dynamo/build-info.env"
@@ -74,25 +75,15 @@ def build_arg_mismatches(recorded: dict[str, set[str]], plan: BuildPlan) -> list
 
 
 class Runner:
-    """Runs commands in the image through the same planner as `invoke run` (non-interactive)."""
+    """Runs commands in the image through the `invoke run` planner (non-interactive, no GPUs by default)."""
 
-    def __init__(self, cfg: Config, image: str, host: HostInfo) -> None:
-        self.cfg, self.image, self.host = cfg, image, host
+    def __init__(self, base: RunRequest, image: str) -> None:
+        self.base = dataclasses.replace(
+            base, image=image, interactive=False, tty=False, gpus="", rm=True, name="", command=()
+        )
 
     def argv(self, command: list[str], **overrides: Any) -> tuple[str, ...]:
-        values: dict[str, Any] = {
-            "image": self.image,
-            "interactive": False,
-            "tty": False,
-            "gpus": "none",
-            "mount_workspace": False,
-            "dry_run": False,
-            "rm": True,
-            "name": "",
-        }
-        values.update(overrides)
-        cfg = self.cfg.with_overrides(**values)
-        return plan_run(cfg, command, self.host, {}).argv
+        return plan_run(dataclasses.replace(self.base, command=tuple(command), **overrides)).argv
 
     def __call__(self, command: list[str], **overrides: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -100,76 +91,72 @@ class Runner:
         )
 
 
-def run_tiers(cfg: Config, plan: BuildPlan, api: Any, host: HostInfo) -> list[Tier]:
-    """All tiers for the runtime image of `plan`; `api` is a docker-py client of the same engine."""
+def _tier0(plan: BuildPlan, api: Any, run: Runner, t0: Tier) -> None:
     import docker.errors
 
-    image = plan.final_tags[0]
-    run = Runner(cfg, image, host)
-    tiers: list[Tier] = []
-
-    t0 = Tier(0, "image, tags, labels, build args")
-    started = time.monotonic()
     try:
         for step in plan.steps:
             for tag in step.tags:
                 api.images.get(tag)
-        labels = api.images.get(image).labels or {}
+        labels = api.images.get(plan.final_tags[0]).labels or {}
     except docker.errors.ImageNotFound as exc:
         t0.fail(f"missing image: {exc.explanation}")
-        labels = {}
-    if t0.status == "pass":
-        for problem in label_mismatches(labels, plan):
-            t0.fail(problem)
-        info = run(["cat", BUILD_INFO])
-        if info.returncode != 0:
-            t0.fail(f"cannot read {BUILD_INFO}: {info.stderr.strip()[-300:]}")
-        else:
-            for problem in build_arg_mismatches(parse_build_info(info.stdout), plan):
-                t0.fail(problem)
-    t0.seconds = time.monotonic() - started
-    tiers.append(t0)
+        return
+    for problem in label_mismatches(labels, plan):
+        t0.fail(problem)
+    info = run(["cat", BUILD_INFO])
+    if info.returncode != 0:
+        t0.fail(f"cannot read {BUILD_INFO}: {info.stderr.strip()[-300:]}")
+        return
+    for problem in build_arg_mismatches(parse_build_info(info.stdout), plan):
+        t0.fail(problem)
 
-    t1 = Tier(1, "imports, non-root user, entrypoint")
-    started = time.monotonic()
-    if t0.status == "fail":
-        t1.status = "skip"
-        t1.details.append("tier 0 failed")
-    else:
-        modules = ", ".join(matrix.framework(plan.framework).modules)
-        imports = run(["python3", "-c", f"import {modules}; print('imported {modules}')"])
-        if imports.returncode != 0:
-            t1.fail(f"import {modules} failed: {imports.stderr.strip()[-500:]}")
-        # the last two words: what the image's profile scripts print comes before them
-        whoami = run(["bash", "-lc", "id -u; umask"])
-        words = whoami.stdout.split()
-        if whoami.returncode != 0 or len(words) < 2:
-            t1.fail(f"the entrypoint did not run a login shell: {whoami.stderr.strip()[-300:]}")
-        else:
-            uid, umask = words[-2:]
-            if uid == "0":
-                t1.fail("the default user is root")
-            if umask not in ("0002", "002"):
-                t1.fail(f"umask of a login shell is {umask}; /etc/profile.d/00-umask.sh should set 0002")
-    t1.seconds = time.monotonic() - started
-    tiers.append(t1)
 
-    t2 = Tier(2, "GPU visible")
-    started = time.monotonic()
+def _tier1(plan: BuildPlan, run: Runner, t1: Tier) -> None:
+    modules = ", ".join(matrix.framework(plan.framework).modules)
+    imports = run(["python3", "-c", f"import {modules}; print('imported {modules}')"])
+    if imports.returncode != 0:
+        t1.fail(f"import {modules} failed: {imports.stderr.strip()[-500:]}")
+    # the last two words: what the image's profile scripts print comes before them
+    whoami = run(["bash", "-lc", "id -u; umask"])
+    words = whoami.stdout.split()
+    if whoami.returncode != 0 or len(words) < 2:
+        t1.fail(f"the entrypoint did not run a login shell: {whoami.stderr.strip()[-300:]}")
+        return
+    uid, umask = words[-2:]
+    if uid == "0":
+        t1.fail("the default user is root")
+    if umask not in ("0002", "002"):
+        t1.fail(f"umask of a login shell is {umask}; /etc/profile.d/00-umask.sh should set 0002")
+
+
+def _tier2(api: Any, run: Runner, t2: Tier) -> None:
     runtimes = set(api.info().get("Runtimes", {}))
     if "nvidia" not in runtimes:
         t2.status = "skip"
         t2.details.append(f"the engine has no NVIDIA runtime (runtimes: {', '.join(sorted(runtimes))})")
+        return
+    gpu = run(["nvidia-smi", "-L"], gpus="all", envs=("NVIDIA_DRIVER_CAPABILITIES=compute,utility",))
+    if gpu.returncode != 0 or "GPU" not in gpu.stdout:
+        t2.fail(f"nvidia-smi -L: {(gpu.stdout + gpu.stderr).strip()[-300:]}")
+
+
+def _timed(tier: Tier, check: Callable[[Tier], None]) -> Tier:
+    started = time.monotonic()
+    check(tier)
+    tier.seconds = time.monotonic() - started
+    return tier
+
+
+def run_tiers(plan: BuildPlan, api: Any, base: RunRequest) -> list[Tier]:
+    """All tiers for the runtime image of `plan`; `api` is a docker-py client of the same engine."""
+    run = Runner(base, plan.final_tags[0])
+    t0 = _timed(Tier(0, "image, tags, labels, build args"), lambda t: _tier0(plan, api, run, t))
+    t1 = Tier(1, "imports, non-root user, entrypoint")
+    if t0.status == "fail":
+        t1.status = "skip"
+        t1.details.append("tier 0 failed")
     else:
-        gpu = run(["nvidia-smi", "-L"], gpus="all")
-        if gpu.returncode != 0 or "GPU" not in gpu.stdout:
-            t2.fail(f"nvidia-smi -L: {(gpu.stdout + gpu.stderr).strip()[-300:]}")
-    t2.seconds = time.monotonic() - started
-    tiers.append(t2)
-    return tiers
-
-
-def with_runtime_target(cfg: Config) -> Config:
-    return dataclasses.replace(
-        cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True)
-    )
+        _timed(t1, lambda t: _tier1(plan, run, t))
+    t2 = _timed(Tier(2, "GPU visible"), lambda t: _tier2(api, run, t))
+    return [t0, t1, t2]

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from dynamo_container.config import Config, load_config
-from dynamo_container.plan import BuildPlan, Frontend, plan_build
-from dynamo_container.version import describe
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan import BuildPlan, plan_build
+from dynamo_container.resolve import Host, resolve_build
+from dynamo_container.version import VersionInfo, describe
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +63,17 @@ def plan(
     frontend: Frontend | None = None,
     **flags: Any,
 ) -> BuildPlan:
+    flags.setdefault("container_dir", str(PROJECT / "container"))  # the real family, wherever root is
     cfg = config(root, environ, **flags)
     version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
-    return plan_build(cfg, version, frontend or Frontend(), host_uid=4242, host_gid=4343)
+    return plan_of(cfg, version, frontend)
+
+
+HOST = Host(4242, 4343)
+
+
+def plan_of(
+    cfg: Config, version: VersionInfo, frontend: Frontend | None = None, host: Host = HOST
+) -> BuildPlan:
+    """resolve -> plan, as `invoke build` does, with a fixed host user."""
+    return plan_build(resolve_build(cfg, version, frontend or Frontend(), host))

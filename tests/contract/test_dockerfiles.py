@@ -11,10 +11,10 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import Dockerfile, load
-from dynamo_container.plan import BuildPlan, Frontend, looks_like_credential, plan_build
-from dynamo_container.settings import SECRET_ENV_VARS
+from dynamo_container.plan import BuildPlan
+from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential
 from dynamo_container.version import VersionInfo
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, plan_of
 
 REAL = PROJECT / "container"
 STANDIN = PROJECT / "tests/fixtures/container"
@@ -72,7 +72,7 @@ def plans(family_dir: Path) -> Iterator[BuildPlan]:
                 cfg = load_config(
                     PROJECT, environ={}, flags={k: v for k, v in flags.items() if v is not None}
                 )
-                yield plan_build(cfg, version, Frontend())
+                yield plan_of(cfg, version)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -103,7 +103,7 @@ def _always_passed(name: str) -> set[str]:
             flags = {"framework": variant.framework, "cuda_version": variant.cuda, "target": target}
             switches = {"enable_kvbm": on, "enable_gpu_memory_service": on}
             cfg = load_config(PROJECT, environ={}, flags={**flags, **switches, "make_efa": efa})
-            for step in plan_build(cfg, version, Frontend()).steps:
+            for step in plan_of(cfg, version).steps:
                 if Path(step.dockerfile or "").name == name:
                     passed.append({k for k, _ in step.build_args})
     return set.intersection(*passed) if passed else set()

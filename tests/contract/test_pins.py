@@ -10,16 +10,16 @@ import pytest
 from dynamo_container import matrix, pins
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import load
-from dynamo_container.plan import BuildPlan, Frontend, plan_build
+from dynamo_container.plan import BuildPlan
 from dynamo_container.version import VersionInfo
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, plan_of
 
 REAL = PROJECT / "container"
 VERSION = VersionInfo("v1.0.0", "1.0.0", "0" * 40, "0000000", True)
 
 
 def real_plan(**flags: Any) -> BuildPlan:
-    return plan_build(load_config(PROJECT, environ={}, flags=flags), VERSION, Frontend())
+    return plan_of(load_config(PROJECT, environ={}, flags=flags), VERSION)
 
 
 def planned_args(plan: BuildPlan) -> dict[str, set[str]]:

@@ -14,10 +14,11 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import load
-from dynamo_container.plan import BuildPlan, Frontend, plan_build
+from dynamo_container.plan import BuildPlan
+from dynamo_container.resolve import Host
 from dynamo_container.version import VersionInfo
 from tests.contract import snapshot
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, plan_of
 
 VERSION = VersionInfo("v1.0.0", "1.0.0", "f" * 40, "fffffff", True)
 UID, GID = 4242, 4343
@@ -58,9 +59,7 @@ def test_the_test_data_covers_every_row() -> None:
 @pytest.mark.parametrize(("framework", "cuda", "target"), rows())
 def test_effective_build_args_equal_the_snapshots(framework: str, cuda: str, target: str) -> None:
     flags = {"framework": framework, "cuda_version": cuda, "target": target}
-    plan = plan_build(
-        load_config(PROJECT, environ={}, flags=flags), VERSION, Frontend(), host_uid=UID, host_gid=GID
-    )
+    plan = plan_of(load_config(PROJECT, environ={}, flags=flags), VERSION, host=Host(UID, GID))
     ours = effective_args(plan)
     for name, value in expected_args(framework, cuda, target).items():
         if name in snapshot.NOT_CARRIED:

@@ -136,7 +136,9 @@ def test_build_from_source_feeds_the_trtllm_image(
         env={**names.env(), **wheel_env(tmp_path)},
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    assert "Step 1/3: TensorRT-LLM wheel from" in r.stdout
+    # the wheel's source and build steps run first, then the two image builds that use it
+    assert "Step 9/14: build the wheel in TRT-LLM's container" in r.stdout
+    assert "Step 14/14: trtllm image (Dockerfile.trtllm, stage runtime)" in r.stdout
     version = (
         docker_client.containers.run(
             f"{names.image}:latest-trtllm-runtime",

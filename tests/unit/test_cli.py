@@ -22,6 +22,7 @@ def project(tmp_path: Path) -> Path:
     """A project folder: our tasks.py in a git repo made by the test (no developer .env files)."""
     root = make_repo(tmp_path / "proj")
     (root / "tasks.py").write_text((PROJECT / "tasks.py").read_text())
+    (root / "container").symlink_to(PROJECT / "container")
     return root
 
 
@@ -90,7 +91,7 @@ def test_json_plan(project: Path) -> None:
     [
         (
             ["--framework", "foo"],
-            "error: unknown framework 'foo' (choose one of: none, vllm, sglang, trtllm)",
+            "error: --framework: unknown framework 'foo' (choose one of: none, vllm, sglang, trtllm)",
         ),
         (["--uid", "12"], "error: --uid and --gid can only be used with --dev-image or --target local-dev"),
         (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import build_tasks, context
+from dynamo_container import context, pipeline
 from dynamo_container.context import (
     ContextReport,
     FolderSize,
@@ -25,6 +25,7 @@ from dynamo_container.context import (
 )
 from dynamo_container.errors import ConfigError
 from dynamo_container.render import human_size
+from dynamo_container.tasks import build as build_task
 from tests.helpers import PROJECT, config
 
 # ---------------------------------------------------------------------------------------------------
@@ -552,13 +553,11 @@ def test_build_measures_the_context_only_for_real_builds(
     repo: Path, monkeypatch: pytest.MonkeyPatch, dry_run: bool
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(build_tasks, "make_plan", lambda cfg: (_Plan(), ""))
+    monkeypatch.setattr(pipeline, "build_plan", lambda cfg: (_Plan(), ""))
     monkeypatch.setattr(context, "warn_if_large", lambda cfg: calls.append("measure"))
-    monkeypatch.setattr(
-        "dynamo_container.execute.execute_build", lambda plan, cfg, **kw: calls.append("build")
-    )
+    monkeypatch.setattr(pipeline, "execute", lambda cfg, plan: calls.append("build"))
     monkeypatch.setattr("dynamo_container.render.print_plan", lambda plan: calls.append("print"))
-    build_tasks.run_build(config(repo, dry_run=dry_run))
+    build_task.run_build(config(repo, dry_run=dry_run, container_dir=str(PROJECT / "container")))
     assert calls == (["print"] if dry_run else ["measure", "build"])
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import doctor, doctor_tasks
+from dynamo_container import doctor
 from dynamo_container.context import ContextReport, FolderSize
 from dynamo_container.doctor import (
     Check,
@@ -30,6 +30,7 @@ from dynamo_container.doctor import (
     to_json,
 )
 from dynamo_container.errors import ConfigError, DynamoError, EngineError
+from dynamo_container.tasks import doctor as doctor_tasks
 from dynamo_container.version import VersionInfo, describe
 from tests.helpers import PROJECT, config, git, make_repo
 

@@ -206,5 +206,5 @@ def test_reference_scenario(sample: dict[str, Any], reference_repo: Path) -> Non
                 continue
             ours_ctx = dict(step.contexts)
             # download mode: an empty folder of ours instead of /tmp/dummy_dir (a dry run writes nothing)
-            expected = path if path != "/tmp/dummy_dir" else str(repo / "container" / "contexts" / "empty")
+            expected = path if path != "/tmp/dummy_dir" else str(PROJECT / "container" / "contexts" / "empty")
             assert ours_ctx[name] == expected

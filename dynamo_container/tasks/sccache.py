@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
+from ..errors import ConfigError
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
-from .config import Config
-from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from .sccache import Stats
+    from ..sccache import Stats
 
 ARCH = Extra(
     "arch",
@@ -32,7 +32,7 @@ FILE = Extra(
 
 
 def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = False) -> None:
-    from .sccache import install, plan_install
+    from ..sccache import install, plan_install
 
     s = cfg.s
     plan = plan_install(
@@ -67,7 +67,7 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
-    from .sccache import find_sccache, parse_stats, query_server
+    from ..sccache import find_sccache, parse_stats, query_server
 
     """The statistics and a label of where they came from."""
     if file == "-":

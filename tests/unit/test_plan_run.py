@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from dynamo_container.errors import ConfigError
-from dynamo_container.run_plan import HostInfo, RunPlan, gpus_value, plan_run
+from dynamo_container.plan.run import RunPlan, plan_run
+from dynamo_container.resolve import Host, resolve_run
+from dynamo_container.resolve.run import gpus_value
 from tests.helpers import config
 
-HOST = HostInfo(1234, 5678)
+HOST = Host(1234, 5678)
 ORIGINAL_DEFAULTS = [
     "--network",
     "host",
@@ -28,7 +30,7 @@ ORIGINAL_DEFAULTS = [
 def run(
     root: Path, command: list[str] | None = None, environ: dict[str, str] | None = None, **flags: Any
 ) -> RunPlan:
-    return plan_run(config(root, **flags), command or [], HOST, environ or {})
+    return plan_run(resolve_run(config(root, **flags), command or [], HOST, environ or {}))
 
 
 def contains(argv: tuple[str, ...], seq: list[str]) -> bool:
@@ -54,8 +56,21 @@ def test_default_image_from_framework_and_target(tmp_path: Path) -> None:
         run(tmp_path, framework="none", registry="reg.example/team").image
         == "reg.example/team/dynamo:latest-none"
     )
-    with pytest.raises(ConfigError, match="unknown framework 'x'"):
+    with pytest.raises(ConfigError, match="--framework: unknown framework 'x'"):
         run(tmp_path, framework="x")
+
+
+def test_default_image_is_what_a_build_with_the_same_settings_tags(tmp_path: Path) -> None:
+    """The CUDA suffix a build adds for a non-default CUDA version is in run's default image too."""
+    assert run(tmp_path, framework="vllm", cuda_version="13.0", target="runtime").image == (
+        "dynamo:latest-vllm-cuda13.0-runtime"
+    )
+    env = {"DYNAMO_CUDA_VERSION": "13.0", "DYNAMO_FRAMEWORK": "vllm", "DYNAMO_TARGET": "runtime"}
+    cfg = config(tmp_path, env)
+    p = plan_run(resolve_run(cfg, [], HOST, {}))
+    assert p.image == "dynamo:latest-vllm-cuda13.0-runtime"
+    with pytest.raises(ConfigError, match=r"CUDA 12\.9 is not available for trtllm"):
+        run(tmp_path, framework="trtllm", cuda_version="12.9")
 
 
 def test_image_wins_over_target(tmp_path: Path) -> None:
@@ -76,8 +91,8 @@ def test_image_wins_over_target(tmp_path: Path) -> None:
         ("NONE", ""),
     ],
 )
-def test_gpus(value: str, expected: str) -> None:
-    assert gpus_value(value) == expected
+def test_gpus(tmp_path: Path, value: str, expected: str) -> None:
+    assert gpus_value(config(tmp_path, gpus=value)) == expected
 
 
 def test_gpus_none_drops_gpu_flags_and_gpu_env(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ from typing import Any
 
 from invoke.context import Context
 
-from . import matrix, pins, render
+from .. import matrix, pins, render
+from ..config import Config, format_value
+from ..config import env_example as example_text
+from ..secrets import SECRET_ENV_VARS
+from ..settings import specs
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
-from .config import Config, format_value
-from .config import env_example as example_text
-from .settings import SECRET_ENV_VARS, specs
 
 ENV_EXAMPLE = Extra(
     "env_example", "Print the text of .env.example (every setting with its default).", bool, False

@@ -9,8 +9,10 @@ import pytest
 
 from dynamo_container import matrix
 from dynamo_container.errors import ConfigError
-from dynamo_container.plan import Frontend, looks_like_credential, split_ref, with_suffix
-from tests.helpers import git, make_repo, plan
+from dynamo_container.frontend import Frontend
+from dynamo_container.naming import split_ref, with_suffix
+from dynamo_container.secrets import looks_like_credential
+from tests.helpers import PROJECT, git, make_repo, plan
 
 
 def args_of(step) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -138,7 +140,7 @@ def test_dev_image_with_base_image_from_an_env_file_is_a_warning(repo: Path) -> 
     (repo / ".env").write_text("DYNAMO_BASE_IMAGE=my/base\n")
     p = plan(repo, dev_image="d:1")
     assert len(p.steps) == 1
-    assert any("--base-image from .env:1 is ignored" in w for w in p.warnings)
+    assert any("DYNAMO_BASE_IMAGE (.env:1) is ignored with --dev-image" in w for w in p.warnings)
 
 
 def test_uid_gid_rules(repo: Path) -> None:
@@ -383,16 +385,19 @@ def test_build_contexts(repo: Path) -> None:
     p = plan(repo, build_contexts=("extra=extra", "img=docker-image://alpine:3"))
     assert ("extra", str(repo / "extra")) in p.steps[1].contexts
     assert ("img", "docker-image://alpine:3") in p.steps[0].contexts
-    with pytest.raises(ConfigError, match="--build-context path nope does not exist"):
+    with pytest.raises(ConfigError, match="--build-context nope: no such file or folder"):
         plan(repo, build_contexts=("x=nope",))
     with pytest.raises(ConfigError, match="is not NAME=VALUE"):
         plan(repo, build_contexts=("justapath",))
 
 
 def test_network_and_dockerfile_family(repo: Path) -> None:
-    p = plan(repo, build_network="host", container_dir="tests/fixtures/container")
+    p = plan(repo, build_network="host", container_dir=str(PROJECT / "tests/fixtures/container"))
     assert p.steps[0].argv[p.steps[0].argv.index("--network") + 1] == "host"
-    assert p.steps[1].dockerfile == str(repo / "tests/fixtures/container/Dockerfile.vllm")
+    assert p.steps[1].dockerfile == str(PROJECT / "tests/fixtures/container/Dockerfile.vllm")
+    assert dict(p.steps[1].contexts)["tooling"] == str(PROJECT / "tests/fixtures/container")
+    with pytest.raises(ConfigError, match="--container-dir nowhere: no such file or folder"):
+        plan(repo, container_dir="nowhere")
 
 
 def test_legacy_frontend_and_builder(repo: Path) -> None:
@@ -506,8 +511,8 @@ def test_trtllm_download_is_the_default(repo: Path) -> None:
     assert "TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL" not in a
     on = args_of(plan(repo, framework="trtllm", trtllm_use_nixl_kvcache_experimental=True).steps[1])
     assert on["TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL"] == "1"
-    assert dict(p.steps[1].contexts)["trtllm_wheel"] == str(repo / "container/contexts/empty")
-    assert p.trtllm is not None and p.trtllm.mode == "download"
+    assert dict(p.steps[1].contexts)["trtllm_wheel"] == str(PROJECT / "container/contexts/empty")
+    assert any("download tensorrt-llm==1.3.0rc1" in v for k, v in p.summary if k == "tensorrt-llm")
     assert "HAS_TRTLLM_CONTEXT" not in args_of(p.steps[0])
 
 
@@ -553,30 +558,30 @@ def test_trtllm_intent_errors(repo: Path, flags: dict[str, str], message: str) -
         plan(repo, framework="trtllm", **flags)
 
 
-def test_trtllm_build_from_source_plans_the_wheel_step_first(repo: Path) -> None:
+def test_trtllm_build_from_source_plans_the_wheel_steps_first(repo: Path) -> None:
+    """No task inside a plan: the wheel's own git and docker commands are steps of the build plan."""
     p = plan(
         repo,
         framework="trtllm",
         target="runtime",
         tensorrtllm_git_url="https://g.example/trt.git",
         tensorrtllm_commit="31116825",
+        trtllm_cuda_archs="90-real",
+        build_network="host",
     )
-    wheel, _, fw = p.steps
-    assert wheel.kind == "host" and wheel.name == "trtllm-wheel"
-    assert wheel.argv == (
-        "invoke",
-        "trtllm-wheel",
-        "--output-dir",
-        "/tmp/trtllm_wheel",
-        "--commit",
-        "31116825",
-        "--arch",
-        "amd64",
-        "--nixl-ref",
-        matrix.NIXL_REF,
-        "--git-url",
-        "https://g.example/trt.git",
+    names = [s.name for s in p.steps]
+    assert names[0] == "trtllm-git-init" and names[-2:] == ["base", "framework"]
+    assert not any(s.argv[0] == "invoke" for s in p.steps)
+    wheel = next(s for s in p.steps if s.name == "trtllm-build")
+    assert (
+        wheel.argv[:3] == ("docker", "buildx", "build")
+        and "type=local,dest=/tmp/trtllm_wheel/build" in wheel.argv
     )
+    assert "BUILD_WHEEL_ARGS=" in " ".join(wheel.argv) and "--cuda_architectures 90-real" in " ".join(
+        wheel.argv
+    )
+    assert wheel.argv[wheel.argv.index("--network") + 1] == "host"
+    fw = p.steps[-1]
     assert args_of(fw)["HAS_TRTLLM_CONTEXT"] == "1" and args_of(fw)["GITHUB_TRTLLM_COMMIT"] == "31116825"
     assert dict(fw.contexts)["trtllm_wheel"] == "/tmp/trtllm_wheel"
     assert "TENSORRTLLM_PIP_WHEEL" not in args_of(fw)
@@ -590,7 +595,9 @@ def test_trtllm_wheel_dir_with_git_url_is_the_output(repo: Path) -> None:
         tensorrtllm_commit="c",
         tensorrtllm_pip_wheel_dir="out",
     )
-    assert p.steps[0].argv[3] == str(repo / "out")
+    wheel = next(s for s in p.steps if s.name == "trtllm-build")
+    assert f"type=local,dest={repo / 'out' / 'build'}" in wheel.argv
+    assert dict(p.steps[-1].contexts)["trtllm_wheel"] == str(repo / "out")
 
 
 def test_trtllm_install_reads_commit_txt(repo: Path) -> None:

@@ -3,40 +3,59 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
+from ..errors import DynamoError
+from ..settings import in_groups
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
-from .config import Config
-from .errors import DynamoError
 
 SYMBOL = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+# Build settings that do not change what a runtime build tags or records.
+NOT_FOR_SMOKE = (
+    "target",
+    "dry_run",
+    "push",
+    "no_cache",
+    "cache_from",
+    "cache_to",
+    "jobs",
+    "context_warn_mb",
+    "build_network",
+    "log_dir",
+    "make_efa",
+    "build_contexts",
+    "dev_image",
+    "uid",
+    "gid",
+)
+# `invoke run` settings the checks' containers honour (the others are set by the checks).
+RUN_SETTINGS = ("network", "ulimits", "shm_size", "runtime", "cuda_device_order", "driver_capabilities")
 
 
 def smoke(cfg: Config, *, json: bool = False) -> None:
-    from .build_tasks import make_plan
-    from .engine import client, preflight
-    from .run_plan import HostInfo
-    from .smoke import run_tiers
+    from .. import pipeline
+    from ..plan import BuildPlan
+    from ..resolve import resolve_run
+    from ..smoke import run_tiers
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True))
-    plan, _ = make_plan(cfg)
-    preflight(cfg)
+    plan, _ = pipeline.build_plan(cfg)
+    if not isinstance(plan, BuildPlan):
+        raise DynamoError("invoke smoke checks one framework and CUDA version", "e.g. --framework vllm")
+    engine = pipeline.engine(cfg)
+    engine.ping()
     family = cfg.path(cfg.s.container_dir).resolve()
     profile = "real" if family == (cfg.root / "container").resolve() else f"stand-in ({cfg.s.container_dir})"
-    tiers = run_tiers(cfg, plan, client(cfg), HostInfo(os.getuid(), os.getgid()))
+    base = resolve_run(cfg.with_overrides(image=plan.final_tags[0]), [], pipeline.host(), {})
+    tiers = run_tiers(plan, engine.client(), base)
     if json:
-        render.print_json(
-            {
-                "image": plan.final_tags[0],
-                "profile": profile,
-                "tiers": [dataclasses.asdict(t) for t in tiers],
-            }
-        )
+        tiers_json = [dataclasses.asdict(t) for t in tiers]
+        render.print_json({"image": plan.final_tags[0], "profile": profile, "tiers": tiers_json})
     else:
         print(f"smoke: {plan.final_tags[0]} ({plan.framework}, CUDA {plan.cuda}, {profile} profile)")
         for t in tiers:
@@ -53,8 +72,8 @@ def tasks(root: Path) -> list[SettingsTask]:
     @settings_task(
         root,
         "smoke",
-        ("build", "engine", "run"),
-        exclude=("target", "image", "dry_run"),
+        ("engine",),
+        include=(*(s.name for s in in_groups("build") if s.name not in NOT_FOR_SMOKE), *RUN_SETTINGS),
         extras=(ENV_FILE, JSON),
     )
     def smoke_task(c: Context, cfg: Config, json: bool = False) -> None:

@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
-from .config import Config
 
 if TYPE_CHECKING:
-    from .context import ContextReport
-    from .sources import Missing
+    from ..context import ContextReport
+    from ..sources import Missing
 
 
 def print_report(report: ContextReport, limit: int) -> None:
 
     import sys
 
-    from .context import size_warning
-    from .render import human_size
+    from ..context import size_warning
+    from ..render import human_size
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"
@@ -52,7 +52,7 @@ def print_report(report: ContextReport, limit: int) -> None:
 
 
 def print_missing(problems: list[Missing], context: Path) -> None:
-    from .sources import summary
+    from ..sources import summary
 
     if not problems:
         print(f"\nEvery path the Dockerfiles read is in {context}.")
@@ -73,8 +73,8 @@ def tasks(root: Path) -> list[SettingsTask]:
     )
     def context(c: Context, cfg: Config, json: bool = False) -> None:
         """Measure the build context as BuildKit sends it, and name the paths the Dockerfiles miss in it."""
-        from .context import build_ignore_file, limit_mb, measure, size_warning
-        from .sources import check_family
+        from ..context import build_ignore_file, limit_mb, measure, size_warning
+        from ..sources import check_family
 
         folder = cfg.path(cfg.s.context)
         report = measure(folder, build_ignore_file(cfg))

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
+from ..errors import DynamoError
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
-from .config import Config
-from .errors import DynamoError
 
 if TYPE_CHECKING:
-    from .doctor import Check
+    from ..doctor import Check
 
 # Settings the checks read besides the engine group (docker CLI, build frontend, builder).
 DOCTOR_SETTINGS = (
@@ -37,7 +37,7 @@ def print_checks(checks: Sequence[Check]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .doctor import counts
+    from ..doctor import counts
 
     table = Table(title="dynamo-container doctor", title_justify="left")
     table.add_column("check", style="bold", no_wrap=True)
@@ -53,7 +53,7 @@ def print_checks(checks: Sequence[Check]) -> None:
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
-    from .doctor import gather, run_checks, to_json
+    from ..doctor import gather, run_checks, to_json
 
     checks = run_checks(cfg, gather(cfg))
     if json:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
+from ..errors import ConfigError, DynamoError
 from .cli import ENV_FILE, SettingsTask, settings_task
-from .config import Config
-from .errors import ConfigError, DynamoError
 
 
 def lint(cfg: Config) -> None:
-    from .lint import FAMILIES, check_run_bodies, dockerfiles, hadolint_argv, shell_scripts, tool
+    from ..lint import FAMILIES, check_run_bodies, dockerfiles, hadolint_argv, shell_scripts, tool
 
     files = dockerfiles(cfg.root)
     if not files:

@@ -1,4 +1,4 @@
-"""Matrix builds, bake export and receipts, as plans (no engine)."""
+"""Matrix builds (resolve/matrix.py, plan/matrix.py), bake export and receipts, as plans (no engine)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,25 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.bake import to_bake
 from dynamo_container.errors import ConfigError
-from dynamo_container.matrix_build import Combination, combinations, default_jobs, is_matrix, plan_matrix
-from dynamo_container.plan import Frontend
-from dynamo_container.receipts import diff_receipts, receipt_name, redact
+from dynamo_container.execute_matrix import default_jobs
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan import MatrixPlan, plan_matrix
+from dynamo_container.receipts import diff_receipts, receipt_name
+from dynamo_container.resolve import combinations, is_matrix, resolve_matrix
+from dynamo_container.secrets import redact
 from dynamo_container.version import describe
-from tests.helpers import config
+from tests.helpers import HOST, PROJECT, config
+
+CONTAINER = str(PROJECT / "container")
 
 
-def mplan(root: Path, **flags: object):  # type: ignore[no-untyped-def]
-    cfg = config(root, **flags)
-    return plan_matrix(cfg, describe(root), Frontend(), 4242, 4343)
+def mplan(root: Path, **flags: object) -> MatrixPlan:
+    cfg = config(root, container_dir=CONTAINER, **flags)
+    return plan_matrix(resolve_matrix(cfg, describe(root), Frontend(), HOST))
 
 
-def keys(combos: list[Combination]) -> list[str]:
-    return [c.key for c in combos]
+def keys(combos: list[tuple[str, str]]) -> list[str]:
+    return [f"{fw}-cuda{cuda}" for fw, cuda in combos]
 
 
 def test_combinations(repo: Path) -> None:
@@ -41,6 +46,8 @@ def test_combinations(repo: Path) -> None:
         combinations(config(repo, framework="trtllm", cuda_version="12.9,13.0"))
     with pytest.raises(ConfigError, match="unknown framework 'vlm'"):
         combinations(config(repo, framework="vllm,vlm"))
+    with pytest.raises(ConfigError, match="all stands alone"):
+        combinations(config(repo, framework="all,vllm"))
     assert is_matrix(config(repo, framework="vllm,sglang")) and is_matrix(config(repo, cuda_version="all"))
     assert not is_matrix(config(repo, framework="vllm", cuda_version="13.0"))
 
@@ -53,17 +60,11 @@ def test_default_jobs_is_bounded() -> None:
 
 def test_each_combination_is_an_ordinary_plan_with_its_own_logs(repo: Path) -> None:
     m = mplan(repo, framework="vllm,sglang", target="runtime")
-    assert [c.key for c, _ in m.plans] == ["vllm-cuda12.9", "sglang-cuda12.9"]
-    vllm = m.plans[0][1]
+    assert [p.key for p in m.plans] == ["vllm-cuda12.9", "sglang-cuda12.9"]
+    vllm = m.plans[0]
     assert vllm.steps[1].log == str(repo / "build-logs" / "vllm-cuda12.9" / "framework.log")
-    assert len(m.shared) == 2  # kvbm/ffmpeg differ: two distinct base images
-
-
-def test_base_builds_differ_per_framework(repo: Path) -> None:
-    # step 1 carries each framework's own wheel_builder parts (FRAMEWORK): nothing is shared
-    m = mplan(repo, framework="vllm,sglang", target="runtime", enable_kvbm=True)
-    assert [[c.key for c in s.combos] for s in m.shared] == [["vllm-cuda12.9"], ["sglang-cuda12.9"]]
-    assert all(s.step.argv.count("--tag") == 1 and s.step.argv[-1] == str(repo) for s in m.shared)
+    assert m.plans[0].steps[0].argv != m.plans[1].steps[0].argv  # each framework's own step 1
+    assert m.to_json()["combinations"][1]["key"] == "sglang-cuda12.9"
 
 
 def test_tag_is_refused_for_a_matrix(repo: Path) -> None:
@@ -77,12 +78,12 @@ def test_bake_file_links_the_chain(repo: Path) -> None:
     targets = bake["target"]
     assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_8-efa"]
     fw = targets["vllm-cuda12_9-framework"]
-    base_tag = m.plans[0][1].steps[0].tags[0]
-    tooling = {"tooling": str(repo / "container")}
+    base_tag = m.plans[0].steps[0].tags[0]
+    tooling = {"tooling": CONTAINER}
     assert fw["contexts"] == {**tooling, base_tag: "target:vllm-cuda12_9-base"}
     assert fw["args"]["DYNAMO_BASE_IMAGE"] == base_tag and fw["cache-to"] == ["type=inline"]
     assert "cache-to" not in targets["vllm-cuda12_9-local-dev"]
-    dev_tag = m.plans[0][1].steps[1].tags[0]
+    dev_tag = m.plans[0].steps[1].tags[0]
     assert targets["vllm-cuda12_9-local-dev"]["contexts"] == {
         **tooling,
         dev_tag: "target:vllm-cuda12_9-framework",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from . import render
+from .. import render
+from ..config import Config
+from ..errors import ConfigError
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
-from .config import Config
-from .errors import ConfigError
 
 DIFF = Extra(
     "diff",
@@ -22,13 +22,13 @@ DIFF = Extra(
 
 
 def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from .receipts import diff_receipts, load_receipt, receipts_dir
+    from ..receipts import diff_receipts, load_receipt, receipts_dir
 
     names = [n for item in diff for n in item.split(",") if n.strip()]
     if names:
         if len(names) != 2:
             raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")
-        a, b = (load_receipt(cfg, n.strip()) for n in names)
+        a, b = (load_receipt(cfg.path(cfg.s.log_dir), n.strip()) for n in names)
         lines = diff_receipts(a, b)
         if json:
             render.print_json({"a": names[0], "b": names[1], "differences": lines})
@@ -37,7 +37,7 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
         for line in lines or ["no differences"]:
             print(f"  {line}")
         return
-    folder = receipts_dir(cfg)
+    folder = receipts_dir(cfg.path(cfg.s.log_dir))
     rows = []
     for path in sorted(folder.glob("*.json")):
         data = jsonlib.loads(path.read_text(encoding="utf-8"))

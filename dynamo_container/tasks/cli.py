@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
-from .config import load_config
-from .errors import DynamoError
-from .settings import Group, SettingSpec, by_name, in_groups
+from ..config import load_config
+from ..errors import DynamoError
+from ..settings import Group, SettingSpec, by_name, in_groups
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,9 @@ def _argument(names: list[str], **kw: Any) -> Argument:
     return CheapArgument(names=names, attr_name=attr if attr != names[0] else None, **kw)
 
 
-def _arguments(spec: SettingSpec) -> list[Argument]:
+def _arguments(spec: SettingSpec, help_for_task: str = "") -> list[Argument]:
     names = [spec.flag] + ([spec.short] if spec.short else [])
-    help_text = spec.help + f" [env {spec.env_key}]"
+    help_text = (help_for_task or spec.help) + f" [env {spec.env_key}]"
     if spec.kind in ("bool", "optbool"):
         args = [_argument(names, kind=bool, default=None, help=help_text)]
         if spec.negative_flag:
@@ -103,15 +103,17 @@ class SettingsTask(Task[Any]):
         name: str,
         specs: Sequence[SettingSpec],
         extras: Sequence[Extra] = (),
+        help_texts: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(body, name=name, positional=[])
         self._specs = tuple(specs)
         self._extras = tuple(extras)
+        self._help = dict(help_texts or {})
 
     def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
         args: list[Argument] = [e.argument() for e in self._extras]
         for spec in self._specs:
-            args += _arguments(spec)
+            args += _arguments(spec, self._help.get(spec.name, ""))
         return args
 
 
@@ -139,8 +141,12 @@ def settings_task(
     include: Sequence[str] = (),
     extras: Sequence[Extra] = (ENV_FILE,),
     fixed: dict[str, Any] | None = None,
+    help_texts: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], SettingsTask]:
-    """Decorator: `body(c, cfg, **extras)` becomes a task with a flag per setting of `groups`."""
+    """Decorator: `body(c, cfg, **extras)` becomes a task with a flag per setting of `groups`.
+
+    `help_texts` replaces the declared help of a setting where this task uses it differently.
+    """
     specs = [s for s in in_groups(*groups) if s.name not in exclude and s.cli]
     specs += [by_name()[n] for n in include]
 
@@ -160,6 +166,6 @@ def settings_task(
                 raise Exit("interrupted", code=130) from None
 
         run.__doc__ = body.__doc__
-        return SettingsTask(run, name=name, specs=specs, extras=extras)
+        return SettingsTask(run, name=name, specs=specs, extras=extras, help_texts=help_texts)
 
     return wrap

@@ -1,0 +1,142 @@
+"""Running one plan in the foreground: the summary, a header and live output per step, the result table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import NoReturn, Protocol, TextIO
+
+from . import render
+from .engine import Engine
+from .errors import Interrupted, StepFailed
+from .execute import (
+    StepResult,
+    StepRunner,
+    failure_report,
+    image_sizes,
+    is_ci,
+    live_display,
+    run_chain,
+)
+from .plan.model import Step
+
+OnFinish = Callable[[list[StepResult], str], None]
+
+
+class PlanLike(Protocol):
+    """What the executor needs of a plan (a BuildPlan or a TaskPlan)."""
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def summary(self) -> Sequence[tuple[str, str]]: ...
+
+    @property
+    def warnings(self) -> Sequence[str]: ...
+
+    @property
+    def run_hint(self) -> str: ...
+
+
+def result_rows(results: Sequence[StepResult]) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for r in results:
+        step = r.step
+        cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
+        size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
+        status = "" if r.ok else f" (failed, exit {r.returncode})"
+        rows.append(
+            (f"{r.index}. {step.name}{status}", "\n".join(step.tags) or "-", f"{r.seconds:.1f}s", cache, size)
+        )
+    return rows
+
+
+def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
+    rows = result_rows(results)
+    if is_ci():
+        print("Summary", file=stream)
+        for row in rows:
+            print("  " + " | ".join(c.replace("\n", " ") for c in row), file=stream)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Summary", title_justify="left")
+    for col in ("step", "image tags", "duration", "cached/total", "size"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(file=stream).print(table)
+
+
+def execute_build(
+    plan: PlanLike,
+    engine: Engine,
+    runner: StepRunner,
+    stream: TextIO | None = None,
+    on_finish: OnFinish | None = None,
+) -> list[StepResult]:
+    """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way."""
+    out = stream or sys.stdout
+    for w in plan.warnings:
+        render.warn(w)
+    render.print_summary(plan.summary, out)
+    for step in plan.steps:  # missing secrets fail before any step
+        runner.env(step)
+    if any(step.kind != "host" for step in plan.steps):
+        engine.ping()
+    total = len(plan.steps)
+
+    def one(step: Step, index: int) -> StepResult:
+        print(file=out)
+        print(render.style(f"Step {index}/{total}: {step.title}", render.BOLD, out), file=out)
+        render.print_command(step.argv, step.env, out)
+        with live_display(f"{index}/{total} {step.name}", time.monotonic(), out) as display:
+            result = runner.run(step, index, display)
+        if result.ok:
+            _done(engine, result, index, total, out)
+        return result
+
+    results: list[StepResult] = []
+    try:
+        ok = run_chain(plan.steps, one, results)
+    except KeyboardInterrupt:
+        _interrupted(results, plan.steps, runner, on_finish)
+    if not ok:
+        failed = results[-1]
+        print_results(results, out)
+        if on_finish:
+            on_finish(results, f"failed at step {failed.step.name}")
+        raise StepFailed(failure_report(failed, total, runner.log_path(failed.step)), failed.returncode)
+    print(file=out)
+    print_results(results, out)
+    if on_finish:
+        on_finish(results, "built")
+    if plan.run_hint:
+        print(f"\nRun it with: {plan.run_hint}", file=out)
+    return results
+
+
+def _done(engine: Engine, result: StepResult, index: int, total: int, out: TextIO) -> None:
+    step = result.step
+    if step.kind == "build" and step.tags:
+        result.sizes = image_sizes(engine, step.tags[:1])
+    done = f"done in {result.seconds:.1f}s"
+    if step.kind == "build":
+        done += f" ({result.progress.cached}/{result.progress.total} steps cached)"
+    print(render.style(f"Step {index}/{total} {done}", render.DIM, out), file=out)
+
+
+def _interrupted(
+    results: list[StepResult], steps: Sequence[Step], runner: StepRunner, on_finish: OnFinish | None
+) -> NoReturn:
+    index = len(results) + 1
+    step = steps[index - 1] if index <= len(steps) else steps[-1]
+    if on_finish:
+        on_finish(results, "interrupted")
+    raise Interrupted(
+        f"interrupted: step {index}/{len(steps)} ({step.name}) was stopped; "
+        f"its log is {runner.log_path(step)}"
+    ) from None

@@ -1,0 +1,120 @@
+"""Image names and tags: the one place that knows the tag scheme.
+
+    framework image  <registry/>dynamo:<version>-<framework>[-cuda<C>][-<target>]   and  ...:latest-...
+    step-1 image     <registry/>dynamo-base:<version>-<framework>[-cuda<C>][-<stage>]
+    local-dev image  <dev image tag>-local-dev
+    EFA image        <image tag>-efa
+
+`-cuda<C>` appears only for a CUDA version other than the framework's default, so every row of the
+matrix has its own tags. `invoke build` tags with these names, `invoke run` and `invoke smoke` find
+images by them, and error messages suggest the build that makes a missing one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import matrix
+
+
+@dataclass(frozen=True)
+class Names:
+    image_name: str = "dynamo"
+    base_image_name: str = "dynamo-base"
+    registry: str = ""  # HOST[:PORT][/NAMESPACE] in front of both names
+    tag: str = ""  # the final image's reference instead of the versioned tag
+    no_tag_latest: bool = False
+
+    def repo(self, name: str) -> str:
+        registry = self.registry.strip().rstrip("/")
+        return f"{registry}/{name}" if registry else name
+
+    @property
+    def image_repo(self) -> str:
+        return self.repo(self.image_name)
+
+    @property
+    def base_repo(self) -> str:
+        return self.repo(self.base_image_name)
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """'reg:5000/img:tag' -> ('reg:5000/img', 'tag'); no tag -> (ref, ''). A digest is dropped."""
+    ref = ref.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1 :]
+    return ref, ""
+
+
+def with_suffix(ref: str, suffix: str) -> str:
+    """Append a suffix to the tag of an image reference ('img' has the implicit tag 'latest')."""
+    repo, tag = split_ref(ref)
+    return f"{repo}:{tag or 'latest'}{suffix}"
+
+
+def names_registry(ref: str) -> bool:
+    """True when an image reference names its registry host (docker's rule: '.' or ':' or localhost)."""
+    first, sep, _ = ref.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
+def cuda_suffix(framework: str, cuda: str) -> str:
+    return "" if cuda == matrix.framework(framework).default_cuda else f"-cuda{cuda}"
+
+
+def target_suffix(target: str) -> str:
+    """The tag suffix of a framework image built to `target` (none for the default dev and local-dev)."""
+    return "" if target in ("", matrix.LOCAL_DEV_STAGE) else "-" + target.replace("_", "-")
+
+
+def image_tags(names: Names, version: str, framework: str, cuda: str, target: str) -> list[str]:
+    """Tags of the framework image (step 2, or framework none's single build) built to `target`."""
+    variant = framework + cuda_suffix(framework, cuda)
+    suffix = target_suffix(target)
+    versioned = names.tag.strip() or f"{names.image_repo}:{version}-{variant}{suffix}"
+    if target == matrix.LOCAL_DEV_STAGE:  # the dev image under a local-dev name would collide
+        versioned = versioned.removesuffix("-local-dev")
+    tags = [versioned]
+    if not names.no_tag_latest:
+        tags.append(f"{names.image_repo}:latest-{variant}{suffix}")
+    return tags
+
+
+def base_tag(names: Names, version: str, framework: str, cuda: str, stage: str = "base") -> str:
+    """Tag of the step-1 image (or of an earlier stage of it, built alone)."""
+    suffix = "" if stage == "base" else "-" + stage.replace("_", "-")
+    return f"{names.base_repo}:{version}-{framework}{cuda_suffix(framework, cuda)}{suffix}"
+
+
+def local_dev_tag(image: str) -> str:
+    return with_suffix(image, "-local-dev")
+
+
+def efa_tag(image: str) -> str:
+    return with_suffix(image, "-efa")
+
+
+def latest_image(names: Names, framework: str, cuda: str, target: str) -> str:
+    """The `latest` tag a build of this framework, CUDA version and target gives (what `invoke run` runs)."""
+    variant = framework + cuda_suffix(framework, cuda)
+    suffix = "-local-dev" if target == matrix.LOCAL_DEV_STAGE else target_suffix(target)
+    return f"{names.image_repo}:latest-{variant}{suffix}"
+
+
+_LATEST = re.compile(r":latest-(?P<fw>[a-z]+)(?:-cuda(?P<cuda>[0-9.]+))?(?:-(?P<target>[a-z-]+))?$")
+
+
+def suggest_build(names: Names, image: str) -> str:
+    """How to get an image this tool names (`dynamo:latest-vllm-runtime` -> the invoke build command)."""
+    m = _LATEST.search(image)
+    if m and m["fw"] in matrix.FRAMEWORKS and image.startswith(names.image_repo + ":"):
+        flags = f"--framework {m['fw']}"
+        if m["cuda"]:
+            flags += f" --cuda-version {m['cuda']}"
+        if m["target"]:
+            flags += f" --target {m['target']}"
+        return f"build it: invoke build {flags}"
+    return f"pull it (docker pull {image}) or build it with invoke build"

@@ -1,0 +1,106 @@
+"""The flow of a build, composed once: configuration -> resolve -> plan -> execute -> report.
+
+Tasks call these functions; nothing here parses flags or prints help. `probe` is the I/O a plan
+needs besides the configuration (git for the version, the docker CLI for the build frontend).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .engine import Engine, FrontendChoice, choose_frontend
+from .errors import ConfigError
+from .execute import StepRunner
+from .plan import BuildPlan, MatrixPlan, RunPlan, TaskPlan, plan_build, plan_efa, plan_matrix, plan_run
+from .resolve import Host, is_matrix, resolve_build, resolve_efa, resolve_matrix, resolve_run
+from .version import VersionInfo, describe
+
+
+def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
+    s = cfg.s
+    choice = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run)
+    return describe(cfg.path(s.context), version=s.version, commit=s.commit_sha), choice
+
+
+def host() -> Host:
+    return Host(os.getuid(), os.getgid())
+
+
+def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
+    """The plan of one build or of a matrix build, and a note when the build frontend is a fallback."""
+    version, choice = probe(cfg)
+    if is_matrix(cfg):
+        return plan_matrix(resolve_matrix(cfg, version, choice.frontend, host())), choice.note
+    return plan_build(resolve_build(cfg, version, choice.frontend, host())), choice.note
+
+
+def engine(cfg: Config) -> Engine:
+    return Engine.of(cfg.s.docker_cli)
+
+
+def runner(cfg: Config) -> StepRunner:
+    return StepRunner(cfg.secrets, cfg.root, cfg.path(cfg.s.log_dir))
+
+
+def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
+    """What can be known before step 1: the checkout has what the Dockerfiles read; the context size."""
+    from .context import warn_if_large
+    from .sources import check_family, summary
+
+    names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
+    context = cfg.path(cfg.s.context)
+    problems = check_family(cfg.path(cfg.s.container_dir), context, names)
+    if problems:
+        raise ConfigError(*summary(problems, context))
+    warn_if_large(cfg)
+
+
+def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
+    """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
+    from .receipts import receipt_writer
+
+    eng, run = engine(cfg), runner(cfg)
+    log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
+    if isinstance(plan, MatrixPlan):
+        from .execute_matrix import default_jobs, execute_matrix
+
+        def receipt(p: BuildPlan) -> Any:
+            return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
+
+        return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
+    from .execute_plan import execute_build
+
+    return execute_build(plan, eng, run, on_finish=receipt_writer(plan, eng, log_dir, cfg.secrets, context))
+
+
+def efa_plan(cfg: Config) -> TaskPlan:
+    """The plan of `invoke efa`: the EFA layer on top of an image the user names."""
+    s = cfg.s
+    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run).frontend
+    return plan_efa(resolve_efa(cfg, frontend))
+
+
+def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
+    from .execute_plan import execute_build
+    from .naming import Names, suggest_build
+
+    eng = engine(cfg)
+    eng.ping()
+    image = cfg.s.image.strip()
+    eng.require_image(image, suggest_build(Names(cfg.s.image_name, registry=cfg.s.registry), image))
+    return execute_build(plan, eng, runner(cfg))
+
+
+def run_plan(cfg: Config, command: list[str]) -> RunPlan:
+    """The exact `docker run` command of `invoke run`, with CMD after `--`."""
+    return plan_run(resolve_run(cfg, command, host(), dict(os.environ)))
+
+
+def execute_run(cfg: Config, plan: RunPlan) -> None:
+    from .execute_run import check_engine, execute_run
+
+    check_engine(engine(cfg), plan)
+    execute_run(plan, os.environ, cfg.secrets)

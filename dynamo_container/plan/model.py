@@ -1,0 +1,112 @@
+"""What planners produce: steps (a docker invocation or a host command) and the plans around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..version import VersionInfo
+
+StepKind = Literal["build", "push", "host"]
+
+
+@dataclass(frozen=True)
+class Secret:
+    id: str
+    env: str
+
+    @property
+    def flag(self) -> str:
+        return f"id={self.id},env={self.env}"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    argv: tuple[str, ...]
+    kind: StepKind = "build"
+    dockerfile: str | None = None
+    target: str | None = None
+    tags: tuple[str, ...] = ()
+    build_args: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    contexts: tuple[tuple[str, str], ...] = ()
+    platform: str | None = None
+    context: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    log: str | None = None
+    feeds_next: bool = False  # a later step builds FROM this step's image
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "kind": self.kind,
+            "argv": list(self.argv),
+            "env": dict(self.env),
+            "dockerfile": self.dockerfile,
+            "target": self.target,
+            "tags": list(self.tags),
+            "build_args": dict(self.build_args),
+            "secrets": [s.id for s in self.secrets],
+            "contexts": dict(self.contexts),
+            "platform": self.platform,
+            "context": self.context,
+            "log": self.log,
+        }
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    framework: str
+    cuda: str
+    target: str
+    platform: str
+    arch: str
+    version: VersionInfo
+    steps: tuple[Step, ...]
+    summary: tuple[tuple[str, str], ...]
+    final_tags: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    run_hint: str = ""
+    secret_env: tuple[str, ...] = field(default=())  # env vars the steps read secrets from
+
+    @property
+    def key(self) -> str:
+        return f"{self.framework}-cuda{self.cuda}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "framework": self.framework,
+            "cuda_version": self.cuda,
+            "target": self.target,
+            "platform": self.platform,
+            "arch": self.arch,
+            "version": self.version.version,
+            "python_version": self.version.python_version,
+            "commit": self.version.commit,
+            "final_tags": list(self.final_tags),
+            "warnings": list(self.warnings),
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """The plan of a single-purpose task (`invoke efa`, `invoke trtllm-wheel`): steps and what to print."""
+
+    steps: tuple[Step, ...]
+    summary: tuple[tuple[str, str], ...]
+    final_tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    run_hint: str = ""
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "final_tags": list(self.final_tags),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "steps": [s.to_json() for s in self.steps],
+        }

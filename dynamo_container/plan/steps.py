@@ -1,0 +1,89 @@
+"""One build step: the `docker buildx build` (or `docker build`) command line and its Step record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..frontend import Frontend
+from ..resolve import Cache
+from .model import Secret, Step
+
+Pairs = Sequence[tuple[str, str]]
+
+
+def merge_args(derived: Pairs, user: Pairs) -> list[tuple[str, str]]:
+    """Derived args first, then the user's; a user arg replaces a derived one of the same name."""
+    user_names = {k for k, _ in user}
+    return [(k, v) for k, v in derived if k not in user_names] + list(user)
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What differs between the build steps of one plan."""
+
+    name: str
+    title: str
+    dockerfile: Path
+    target: str
+    tags: Sequence[str]
+    args: Pairs
+    secrets: Sequence[Secret] = ()
+    contexts: Pairs = ()
+    cache: bool = True  # whether --cache-from/--cache-to/--no-cache apply
+    feeds_next: bool = False
+
+
+@dataclass(frozen=True)
+class StepMaker:
+    """Makes the build steps of one plan: the same frontend, user args, platform, context and log folder."""
+
+    frontend: Frontend
+    platform: str
+    context: Path
+    log_dir: Path
+    network: str = ""
+    cache: Cache = field(default_factory=Cache)
+    user_args: Pairs = field(default_factory=tuple)
+
+    def build(self, spec: BuildSpec) -> Step:
+        args = merge_args(spec.args, self.user_args)
+        # a builder that cannot read the engine's images gets the next step's base through a registry
+        output = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        return Step(
+            name=spec.name,
+            title=spec.title,
+            argv=self._argv(spec, args, output),
+            dockerfile=str(spec.dockerfile),
+            target=spec.target,
+            tags=tuple(spec.tags),
+            build_args=tuple(args),
+            secrets=tuple(spec.secrets),
+            contexts=tuple(spec.contexts),
+            platform=self.platform,
+            context=str(self.context),
+            env=self.frontend.env,
+            log=str(self.log_dir / f"{spec.name}.log"),
+            feeds_next=spec.feeds_next,
+        )
+
+    def _argv(self, spec: BuildSpec, args: Pairs, output: str) -> tuple[str, ...]:
+        argv = [*self.frontend.build_prefix(output), "--progress=plain", "--file", str(spec.dockerfile)]
+        argv += ["--target", spec.target, "--platform", self.platform]
+        if self.network:
+            argv += ["--network", self.network]
+        for k, v in args:
+            argv += ["--build-arg", f"{k}={v}"]
+        for sec in spec.secrets:
+            argv += ["--secret", sec.flag]
+        for name, path in spec.contexts:
+            argv += ["--build-context", f"{name}={path}"]
+        if spec.cache:
+            argv += [w for c in self.cache.cache_from for w in ("--cache-from", c)]
+            argv += [w for c in self.cache.cache_to for w in ("--cache-to", c)]
+            argv += ["--no-cache"] if self.cache.no_cache else []
+        for t in spec.tags:
+            argv += ["--tag", t]
+        argv.append(str(self.context))
+        return tuple(argv)

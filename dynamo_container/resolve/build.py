@@ -1,0 +1,284 @@
+"""The resolved request of a build: every value validated once, typed, ready for the planner.
+
+`resolve_build` reads the configuration (and the files and git state it names) and returns a
+`BuildRequest`; the planner turns a request into steps without looking at the configuration again.
+A matrix build is a list of requests, one per framework x CUDA combination.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import matrix
+from ..config import Config
+from ..errors import ConfigError
+from ..frontend import Frontend
+from ..naming import Names, names_registry
+from ..version import VersionInfo
+from . import values
+from .trtllm import TrtllmIntent, WheelRequest, build_wheel_request, resolve_trtllm
+from .values import origin
+
+
+@dataclass(frozen=True)
+class Host:
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Images:
+    base_image: str
+    base_tag: str
+    runtime_image: str  # "" for framework none (its runtime builds on the build base)
+    runtime_tag: str
+
+
+@dataclass(frozen=True)
+class Features:
+    kvbm: bool
+    gpu_memory_service: bool
+    media_nixl: bool
+    media_ffmpeg: bool
+
+
+@dataclass(frozen=True)
+class Cache:
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    no_cache: bool = False
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    framework: matrix.Framework
+    variant: matrix.Variant
+    arch: str
+    platform: str
+    target: str  # "" = the framework image to its dev stage, without a tag suffix
+    dev_image: str  # build only a local-dev image on top of this one
+    uid: str
+    gid: str
+    images: Images
+    features: Features
+    refs: tuple[tuple[str, str], ...]  # NIXL_* build args
+    names: Names
+    version: VersionInfo
+    frontend: Frontend
+    container: Path
+    context: Path
+    log_dir: Path
+    make_efa: bool = False
+    efa_version: str = ""
+    push: bool = False
+    release_build: bool = False
+    sccache: tuple[str, str] | None = None  # (bucket, region)
+    vllm_max_jobs: int | None = None
+    trtllm: TrtllmIntent | None = None
+    wheel_build: WheelRequest | None = None  # with trtllm.mode == "build"
+    trtllm_nixl_kvcache: bool = False
+    user_args: tuple[tuple[str, str], ...] = ()
+    user_contexts: tuple[tuple[str, str], ...] = ()
+    secret_ids: tuple[str, ...] = ()  # BuildKit secrets whose variables are set
+    cache: Cache = field(default_factory=Cache)
+    network: str = ""
+    env_file: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def local_dev(self) -> bool:
+        return bool(self.dev_image) or self.target == matrix.LOCAL_DEV_STAGE
+
+    @property
+    def base_only(self) -> bool:
+        return self.target in matrix.BASE_ONLY_TARGETS
+
+    @property
+    def key(self) -> str:
+        return self.variant.key
+
+
+def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> BuildRequest:
+    """Validate every build setting of `cfg` and return the request (or refuse with one line)."""
+    warnings: list[str] = list(cfg.warnings)
+    fw = values.framework(cfg)
+    variant = values.variant(cfg, fw)
+    arch = values.platform(cfg)
+    target = _target(cfg, fw, warnings)
+    trtllm = _trtllm(cfg, fw, arch, warnings)
+    _check_options(cfg, fw, target, version, warnings)
+    names = _names(cfg)
+    request = BuildRequest(
+        framework=fw,
+        variant=variant,
+        arch=arch,
+        platform=cfg.s.platform.strip(),
+        target=target,
+        dev_image=values.dev_image(cfg),
+        uid=values.numeric_id(cfg, "uid", host.uid),
+        gid=values.numeric_id(cfg, "gid", host.gid),
+        images=_images(cfg, variant, warnings),
+        features=_features(cfg, fw),
+        refs=_refs(cfg),
+        names=names,
+        version=version,
+        frontend=frontend,
+        container=values.existing_path(cfg, cfg.s.container_dir, origin(cfg, "container_dir"), folder=True),
+        context=cfg.path(cfg.s.context),
+        log_dir=cfg.path(cfg.s.log_dir),
+        make_efa=cfg.s.make_efa,
+        efa_version=cfg.s.efa_version,
+        push=cfg.s.push,
+        release_build=cfg.s.release_build,
+        sccache=(cfg.s.sccache_bucket, cfg.s.sccache_region) if cfg.s.use_sccache else None,
+        vllm_max_jobs=cfg.s.vllm_max_jobs if fw.name == "vllm" else None,
+        trtllm=trtllm,
+        wheel_build=build_wheel_request(cfg, trtllm, arch) if trtllm else None,
+        trtllm_nixl_kvcache=cfg.s.trtllm_use_nixl_kvcache_experimental,
+        user_args=tuple(values.build_args(cfg)),
+        user_contexts=tuple(values.build_contexts(cfg)),
+        secret_ids=tuple(values.secrets_present(cfg)),
+        cache=Cache(cfg.s.cache_from, cfg.s.cache_to, cfg.s.no_cache),
+        network=cfg.s.build_network,
+        env_file=cfg.env_file,
+        warnings=tuple(warnings),
+    )
+    _check_registry(request)
+    return request
+
+
+def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
+    s = cfg.s
+    target = values.target(cfg, fw)
+    if s.dev_image:
+        for setting in ("base_image", "target"):
+            if not getattr(s, setting):
+                continue
+            if values.given(cfg, setting):
+                raise ConfigError(
+                    f"{origin(cfg, setting)} cannot be used with --dev-image",
+                    "use --dev-image to add a local-dev layer to an existing image, "
+                    f"or {origin(cfg, setting)} to build new images",
+                )
+            warnings.append(f"{origin(cfg, setting)} is ignored with --dev-image")
+        target = ""
+    if (s.uid or s.gid) and not (s.dev_image or target == matrix.LOCAL_DEV_STAGE):
+        raise ConfigError(
+            "--uid and --gid can only be used with --dev-image or --target local-dev",
+            "add --target local-dev",
+        )
+    if s.make_efa and (target in matrix.BASE_ONLY_TARGETS or target == "framework"):
+        raise ConfigError(
+            f"--make-efa adds a layer to a runtime or dev image, not to stage {target}",
+            "use --target runtime or --target dev",
+        )
+    return target
+
+
+def _trtllm(cfg: Config, fw: matrix.Framework, arch: str, warnings: list[str]) -> TrtllmIntent | None:
+    if fw.name == "trtllm" and not cfg.s.dev_image:
+        return resolve_trtllm(cfg, arch, warnings)
+    trt = (
+        "tensorrtllm_pip_wheel",
+        "tensorrtllm_index_url",
+        "tensorrtllm_pip_wheel_dir",
+        "tensorrtllm_git_url",
+    )
+    if values.given(cfg, *trt):
+        warnings.append(f"--tensorrtllm-* options are ignored for framework {fw.name}")
+    return None
+
+
+def _check_options(
+    cfg: Config, fw: matrix.Framework, target: str, version: VersionInfo, warnings: list[str]
+) -> None:
+    s = cfg.s
+    if s.use_sccache:
+        for name in ("sccache_bucket", "sccache_region"):
+            if not getattr(s, name).strip():
+                raise ConfigError(
+                    f"{origin(cfg, name)} is required with --use-sccache", f"e.g. {origin(cfg, name)} VALUE"
+                )
+        missing = [env for env in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if env not in cfg.secrets]
+        if missing:
+            warnings.append(f"--use-sccache without {' and '.join(missing)}: sccache cannot reach S3")
+    elif s.sccache_bucket or s.sccache_region:
+        warnings.append("--sccache-bucket/--sccache-region are ignored without --use-sccache")
+    if s.vllm_max_jobs is not None and fw.name != "vllm":
+        warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
+    if s.release_build and not version.exact:
+        raise ConfigError(
+            f"--release-build needs HEAD on a version tag; this checkout is {version.version}",
+            "tag the release commit (git tag vX.Y.Z) or drop --release-build",
+        )
+
+
+def _images(cfg: Config, variant: matrix.Variant, warnings: list[str]) -> Images:
+    s = cfg.s
+    if not variant.runtime_image and values.given(cfg, "runtime_image", "runtime_image_tag"):
+        warnings.append("framework none builds its runtime on the build base; --runtime-image* is ignored")
+    runtime = (s.runtime_image or variant.runtime_image) if variant.runtime_image else ""
+    runtime_tag = (s.runtime_image_tag or variant.runtime_tag) if variant.runtime_image else ""
+    return Images(
+        s.base_image or variant.build_image, s.base_image_tag or variant.build_tag, runtime, runtime_tag
+    )
+
+
+def _features(cfg: Config, fw: matrix.Framework) -> Features:
+    s = cfg.s
+
+    def switch(value: bool | None, default: bool) -> bool:
+        return default if value is None else value
+
+    return Features(
+        kvbm=switch(s.enable_kvbm, fw.kvbm),
+        gpu_memory_service=switch(s.enable_gpu_memory_service, fw.gpu_memory_service),
+        media_nixl=switch(s.enable_media_nixl, fw.media),
+        media_ffmpeg=switch(s.enable_media_ffmpeg, fw.media),
+    )
+
+
+def _refs(cfg: Config) -> tuple[tuple[str, str], ...]:
+    s = cfg.s
+    return (
+        ("NIXL_REF", s.nixl_ref),
+        ("NIXL_LIBFABRIC_REF", s.nixl_libfabric_ref),
+        ("NIXL_UCX_REF", s.nixl_ucx_ref),
+        ("NIXL_GDRCOPY_REF", s.nixl_gdrcopy_ref),
+    )
+
+
+def _names(cfg: Config) -> Names:
+    s = cfg.s
+    return Names(s.image_name, s.base_image_name, s.registry, s.tag.strip(), s.no_tag_latest)
+
+
+def _check_registry(req: BuildRequest) -> None:
+    """Images that must travel through a registry need names that name one."""
+    probe = f"{req.names.image_repo}:x" if not req.names.tag else req.names.tag
+    if req.push and not names_registry(probe):
+        raise ConfigError(
+            "--push needs image names that name a registry",
+            "add --registry HOST[:PORT][/NAMESPACE], or a --tag such as registry.example:5000/dynamo:v1",
+        )
+    multi_step = (req.framework.name != "none" and not req.base_only) or req.local_dev or req.make_efa
+    base = f"{req.names.base_repo}:x"
+    if not req.frontend.shares_image_store and multi_step and not names_registry(base):
+        raise ConfigError(
+            f"builder {req.frontend.builder} ({req.frontend.driver} driver) cannot read local images, so the "
+            "images later steps build on must go through a registry",
+            "add --registry HOST[:PORT][/NAMESPACE] (the builder must be able to pull from it)",
+        )
+
+
+def for_combination(cfg: Config, framework: str, cuda: str) -> Config:
+    """The configuration of one combination of a matrix build (its own log folder)."""
+    settings = dataclasses.replace(
+        cfg.settings,
+        framework=framework,
+        cuda_version=cuda,
+        log_dir=str(cfg.path(cfg.s.log_dir) / f"{framework}-cuda{cuda}"),
+    )
+    return dataclasses.replace(cfg, settings=settings)

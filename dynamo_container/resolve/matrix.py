@@ -1,0 +1,76 @@
+"""Several frameworks x CUDA versions in one command: the combinations asked for, each resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import matrix
+from ..config import Config
+from ..errors import ConfigError
+from ..frontend import Frontend
+from ..version import VersionInfo
+from .build import BuildRequest, Host, for_combination, resolve_build
+from .values import framework_named, origin
+
+
+@dataclass(frozen=True)
+class MatrixRequest:
+    requests: tuple[BuildRequest, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def is_matrix(cfg: Config) -> bool:
+    fw, cuda = cfg.s.framework.strip().lower(), cfg.s.cuda_version.strip().lower()
+    return "," in fw or fw == "all" or "," in cuda or cuda == "all"
+
+
+def _framework_names(cfg: Config) -> list[str]:
+    spec = cfg.s.framework.strip().lower()
+    if spec == "all":
+        return list(matrix.FRAMEWORKS)
+    names = [x.strip() for x in spec.split(",") if x.strip()]
+    where = origin(cfg, "framework")
+    for name in names:
+        if name == "all":
+            raise ConfigError(f"{where} {cfg.s.framework!r}: all stands alone", "use --framework all")
+        framework_named(name, where)
+    return list(dict.fromkeys(names))
+
+
+def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
+    """Every valid (framework, CUDA) pair asked for, and warnings about the pairs left out."""
+    cuda_spec = cfg.s.cuda_version.strip().lower()
+    wanted = [] if cuda_spec in ("", "all") else [x.strip() for x in cuda_spec.split(",") if x.strip()]
+    combos: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    for name in _framework_names(cfg):
+        valid = matrix.cuda_versions(name)
+        if cuda_spec == "all":
+            chosen = list(valid)
+        elif not wanted:
+            chosen = [matrix.framework(name).default_cuda]
+        else:
+            chosen = [c for c in wanted if c in valid]
+            skipped = [c for c in wanted if c not in valid]
+            if skipped:
+                warnings.append(
+                    f"{name} has no CUDA {', '.join(skipped)}: left out (valid: {', '.join(valid)})"
+                )
+        combos += [(name, c) for c in chosen]
+    if not combos:
+        raise ConfigError(
+            "no valid framework x CUDA combination asked for", f"valid: {matrix.describe_valid()}"
+        )
+    return combos, warnings
+
+
+def resolve_matrix(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> MatrixRequest:
+    combos, warnings = combinations(cfg)
+    if len(combos) > 1 and cfg.s.tag.strip():
+        raise ConfigError(
+            "--tag names one image, a matrix build makes several", "drop --tag (or use --registry)"
+        )
+    requests = tuple(
+        resolve_build(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
+    )
+    return MatrixRequest(requests, tuple(warnings))

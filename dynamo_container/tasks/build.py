@@ -1,0 +1,144 @@
+"""`invoke build`, the stage tasks `base`, `wheel`, `framework`, `runtime`, `invoke plan` and `invoke efa`."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+
+from .. import render
+from ..config import Config
+from ..errors import ConfigError
+from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+
+STAGE_TASKS = {
+    "base": ("base", "Build the Dynamo base image (container/Dockerfile, stage base) for a framework."),
+    "wheel": ("wheel_builder", "Build the wheel_builder stage (NIXL, UCX and the Dynamo wheels)."),
+    "framework": ("framework", "Build the base image, then the framework stage of the framework image."),
+    "runtime": ("runtime", "Build the base image, then the runtime image of the framework."),
+}
+BAKE = Extra("bake", "Also write the plan as a docker buildx bake JSON file to this path.")
+EFA_SETTINGS = (
+    "image",
+    "efa_version",
+    "platform",
+    "build_args",
+    "container_dir",
+    "context",
+    "build_network",
+    "log_dir",
+    "dry_run",
+)
+
+
+def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
+    from .. import pipeline
+
+    if json:
+        render.print_json(plan.to_json())
+        return
+    if note:
+        render.warn(note)
+    if cfg.s.dry_run:
+        if hasattr(plan, "plans"):
+            render.print_matrix_plan(plan)
+        else:
+            render.print_plan(plan)
+        return
+    pipeline.preflight(cfg, plan)
+    pipeline.execute(cfg, plan)
+
+
+def run_build(cfg: Config, *, json: bool = False) -> None:
+    from .. import pipeline
+
+    if json and not cfg.s.dry_run:
+        raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
+    plan, note = pipeline.build_plan(cfg)
+    _show_or_run(cfg, plan, note, json=json)
+
+
+def run_efa(cfg: Config, *, json: bool = False) -> None:
+    from .. import pipeline
+
+    if json and not cfg.s.dry_run:
+        raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
+    plan = pipeline.efa_plan(cfg)
+    if json:
+        render.print_json(plan.to_json())
+    elif cfg.s.dry_run:
+        render.print_plan(plan)
+    else:
+        pipeline.execute_efa(cfg, plan)
+
+
+def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
+    """`invoke plan`: the plan(s) of a build invocation, as text, JSON or a bake file; nothing runs."""
+    import json as jsonlib
+
+    from .. import pipeline
+    from ..plan import MatrixPlan
+
+    cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
+    plan, note = pipeline.build_plan(cfg)
+    mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+    if bake:
+        from ..bake import to_bake
+
+        data = to_bake(mplan, cache_from=cfg.s.cache_from, cache_to=cfg.s.cache_to, no_cache=cfg.s.no_cache)
+        _write(Path(bake), jsonlib.dumps(data, indent=2) + "\n")
+        if not json:
+            print(f"bake file: {bake} ({len(data['target'])} targets; docker buildx bake -f {bake} --print)")
+    if json:
+        render.print_json(mplan.to_json())
+    elif not bake:
+        if note:
+            render.warn(note)
+        render.print_matrix_plan(mplan)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"--bake {path}: cannot write it ({exc.strerror})", "name a writable file"
+        ) from None
+
+
+def tasks(root: Path) -> list[SettingsTask]:
+    @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON))
+    def build(c: Context, cfg: Config, json: bool = False) -> None:
+        """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""
+        run_build(cfg, json=json)
+
+    @settings_task(root, "efa", ("engine",), include=EFA_SETTINGS, extras=(ENV_FILE, JSON))
+    def efa(c: Context, cfg: Config, json: bool = False) -> None:
+        """Add the AWS EFA layer to an existing runtime, dev or local-dev image."""
+        run_efa(cfg, json=json)
+
+    @settings_task(root, "plan", ("build", "engine"), exclude=("dry_run",), extras=(ENV_FILE, JSON, BAKE))
+    def plan(c: Context, cfg: Config, json: bool = False, bake: str | None = None) -> None:
+        """Print the plan of a build (several frameworks and CUDA versions allowed) or write it for bake."""
+        run_plan(cfg, json=json, bake=bake)
+
+    out = [build, efa, plan]
+    for task_name, (target, doc) in STAGE_TASKS.items():
+
+        def body(c: Context, cfg: Config, json: bool = False) -> Any:
+            run_build(cfg, json=json)
+
+        body.__doc__ = doc
+        out.append(
+            settings_task(
+                root,
+                task_name,
+                ("build", "engine"),
+                exclude=("target",),
+                extras=(ENV_FILE, JSON),
+                fixed={"target": target},
+            )(body)
+        )
+    return out

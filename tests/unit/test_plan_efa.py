@@ -1,0 +1,42 @@
+"""`invoke efa`: the EFA layer on an existing image (resolve/efa.py, plan/efa.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dynamo_container import matrix
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan import plan_efa
+from dynamo_container.resolve.efa import resolve_efa
+from tests.helpers import PROJECT, config
+
+
+def efa(tmp_path: Path, image: str, **flags: str) -> object:
+    cfg = config(tmp_path, image=image, container_dir=str(PROJECT / "container"), **flags)
+    return plan_efa(resolve_efa(cfg, Frontend()))
+
+
+def test_efa_plan(tmp_path: Path) -> None:
+    p = efa(tmp_path, "reg.example/dyn:rc1-vllm-runtime", platform="linux/arm64")
+    (step,) = p.steps  # type: ignore[attr-defined]
+    assert step.tags == ("reg.example/dyn:rc1-vllm-runtime-efa",)
+    assert dict(step.build_args) == {
+        "BASE_IMAGE": "reg.example/dyn:rc1-vllm-runtime",
+        "EFA_VERSION": matrix.EFA_VERSION,
+    }
+    assert step.target == "runtime-aws" and step.platform == "linux/arm64"
+    assert dict(step.contexts) == {"tooling": str(PROJECT / "container")}
+    other = efa(tmp_path, "img").steps[0]  # type: ignore[attr-defined]
+    assert other.tags == ("img:latest-efa",) and other.target == "dev-aws"
+    local = efa(tmp_path, "dynamo:latest-vllm-local-dev").steps[0]  # type: ignore[attr-defined]
+    assert local.target == "runtime-aws"  # back to the remapped dynamo user
+
+
+def test_efa_refuses_what_it_cannot_plan(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--image is required"):
+        efa(tmp_path, " ")
+    with pytest.raises(ConfigError, match="unsupported platform 'linux/s390x'"):
+        efa(tmp_path, "img", platform="linux/s390x")

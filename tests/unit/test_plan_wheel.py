@@ -1,0 +1,91 @@
+"""A TensorRT-LLM wheel from git: its request (resolve/trtllm.py) and its steps (plan/wheel.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan.wheel import plan_steps, source_steps, version_suffix, wheel_steps
+from dynamo_container.resolve import WheelRequest, wheel_request
+from dynamo_container.resolve.trtllm import reusable
+from tests.helpers import config
+
+
+def request(tmp_path: Path, **kw: object) -> WheelRequest:
+    values: dict[str, object] = {
+        "output_dir": tmp_path / "out",
+        "commit": "31116825",
+        "arch": "amd64",
+        "git_url": "https://g.example/trt.git",
+        "src_dir": tmp_path / "src",
+        "jobs": 4,
+    }
+    values.update(kw)
+    return WheelRequest(**values)  # type: ignore[arg-type]
+
+
+def test_version_suffix() -> None:
+    assert version_suffix("31116825") == "+dev31116825"
+    assert version_suffix("release/1.2-rc") == "+devrelease1.2rc"
+
+
+def test_reuse_needs_one_wheel_and_a_matching_commit(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    assert reusable(out, "amd64", "c1") == ""
+    (out / "tensorrt_llm-1.0-py3-none-any.whl").write_bytes(b"")
+    (out / "commit.txt").write_text("amd64_c1\n")
+    assert reusable(out, "amd64", "c1").startswith("tensorrt_llm-1.0-py3-none-any.whl")
+    assert reusable(out, "arm64", "c1") == "" and reusable(out, "amd64", "c2") == ""
+    assert plan_steps(request(tmp_path, reuse="yes"), Frontend(), tmp_path) == []
+    (out / "tensorrt_llm-2.0-py3-none-any.whl").write_bytes(b"")
+    assert reusable(out, "amd64", "c1") == ""  # two wheels: which one?
+
+
+def test_source_steps(tmp_path: Path) -> None:
+    src = str(tmp_path / "src")
+    argvs = [s.argv for s in source_steps(request(tmp_path))]
+    assert argvs[0] == ("git", "init", "-q", src)
+    assert ("git", "-C", src, "fetch", "--no-tags", "--depth=1", "origin", "31116825") in argvs
+    assert argvs[-1] == ("git", "-C", src, "lfs", "pull")
+    again = source_steps(request(tmp_path, fresh_source=False, git_lfs=False))
+    assert again[0].argv[-3:] == ("set-url", "origin", "https://g.example/trt.git")
+    assert all("lfs" not in s.argv for s in again)
+
+
+def test_wheel_steps(tmp_path: Path) -> None:
+    amd = wheel_steps(request(tmp_path, cuda_archs="90-real", network="host"), Frontend())
+    a = next(s for s in amd if s.kind == "build").argv
+    assert a[:3] == ("docker", "buildx", "build") and "--load" not in a
+    assert a[a.index("--target") + 1] == "wheel_export" and "DEVEL_IMAGE=tritondevel" in a
+    assert (
+        "BUILD_WHEEL_ARGS=--clean --job_count 4 --cuda_architectures 90-real "
+        "--extra-cmake-vars NIXL_ROOT=/opt/nvidia/nvda_nixl"
+    ) in a
+    assert f"type=local,dest={tmp_path / 'out' / 'build'}" in a and a[a.index("--network") + 1] == "host"
+    version = next(s for s in amd if s.name == "trtllm-version")
+    assert version.argv[:3] == ("sed", "-i", "-E") and "+dev31116825" in version.argv[3]
+    marker = next(s for s in amd if s.name == "trtllm-commit-txt")
+    assert "amd64_31116825" in marker.argv[-1]
+    arm = next(s for s in wheel_steps(request(tmp_path, arch="arm64"), Frontend()) if s.kind == "build")
+    assert "DEVEL_IMAGE=devel" in arm.argv and not any("NIXL_ROOT" in w for w in arm.argv)
+    legacy = next(s for s in wheel_steps(request(tmp_path), Frontend(buildx=False)) if s.kind == "build")
+    assert legacy.argv[:2] == ("docker", "build") and dict(legacy.env) == {"DOCKER_BUILDKIT": "1"}
+
+
+def test_every_step_has_its_log(tmp_path: Path) -> None:
+    steps = plan_steps(request(tmp_path), Frontend(), tmp_path / "logs")
+    assert steps and all(s.log == str(tmp_path / "logs" / f"{s.name}.log") for s in steps)
+
+
+def test_wheel_request_from_settings(tmp_path: Path) -> None:
+    req = wheel_request(config(tmp_path, platform="linux/arm64"), commit="abc", output_dir="w")
+    assert (req.arch, req.commit, req.output_dir) == ("arm64", "abc", tmp_path / "w")
+    assert wheel_request(config(tmp_path), commit="abc", arch="x86_64").arch == "amd64"
+    with pytest.raises(ConfigError, match="is not an architecture"):
+        wheel_request(config(tmp_path), commit="abc", arch="ppc64le")
+    with pytest.raises(ConfigError, match="commit is empty"):
+        wheel_request(config(tmp_path), commit=" ")
