@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dynamo_container.config import Config, load_config
+from dynamo_container.context import ContextReport, FolderSize
 from dynamo_container.frontend import Frontend
 from dynamo_container.plan import BuildPlan, plan_build
 from dynamo_container.resolve import Host, resolve_build
@@ -77,3 +78,13 @@ def plan_of(
 ) -> BuildPlan:
     """resolve -> plan, as `invoke build` does, with a fixed host user."""
     return plan_build(resolve_build(cfg, version, frontend or Frontend(), host))
+
+
+GB = 1_000_000_000
+
+
+def context_report(nbytes: int) -> ContextReport:
+    """A measured build context of `nbytes`, all in one folder (the doctor's context check reads it)."""
+    return ContextReport(
+        Path("/ctx"), ".dockerignore", 3, nbytes, 42, (FolderSize("data", nbytes, 40),), 0.004
+    )

@@ -15,7 +15,7 @@ from ..errors import DynamoError
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from ..doctor import Check
+    from ..doctor_checks import Check
 
 # Settings the checks read besides the engine group (docker CLI, build frontend, builder).
 DOCTOR_SETTINGS = (

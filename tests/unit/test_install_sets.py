@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dynamo_container import install_facts, install_sets, matrix, pins
 from dynamo_container import install_resolve as resolve
-from dynamo_container import install_sets, matrix, pins
 from dynamo_container.install_sets import InstallSet, Requirement
 
 UV = "/opt/uv"
@@ -65,9 +65,9 @@ def test_optional_wheels_follow_the_switches() -> None:
 
     for s in install_sets.install_sets():
         fw = matrix.framework(s.framework)
-        assert has(s, install_sets.KVBM) == fw.kvbm, s.key
-        assert has(s, install_sets.GMS) == fw.gpu_memory_service, s.key
-        assert has(s, install_sets.REQUIREMENTS_TXT) == (s.framework != "none"), s.key
+        assert has(s, install_facts.KVBM) == fw.kvbm, s.key
+        assert has(s, install_facts.GMS) == fw.gpu_memory_service, s.key
+        assert has(s, install_facts.REQUIREMENTS_TXT) == (s.framework != "none"), s.key
 
 
 def test_every_requirement_names_its_upstream_line_and_is_not_a_url() -> None:
