@@ -71,38 +71,63 @@ def _unknown_key_message(key: str, where: str) -> str:
     return f"{where}: unknown setting {key}{hint}"
 
 
+def _label(spec: SettingSpec, where: str) -> str:
+    """How an error names the value: the flag itself, or the source and key (`.env:3: DYNAMO_X`)."""
+    return where if where.startswith("--") else f"{where}: {spec.env_key}"
+
+
+def _parse_list(spec: SettingSpec, raw: Any, where: str) -> tuple[str, ...]:
+    if isinstance(raw, (list, tuple)):
+        return tuple(str(x) for x in raw)
+    try:
+        return tuple(shlex.split(str(raw)))
+    except ValueError as exc:
+        raise ConfigError(f"{_label(spec, where)} is not a valid list ({exc})") from None
+
+
+def _parse_bool(spec: SettingSpec, raw: Any, where: str) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if spec.kind == "optbool" and text in _AUTO:
+        return None
+    allowed = "true, false or auto" if spec.kind == "optbool" else "true or false"
+    raise ConfigError(f"{_label(spec, where)} must be {allowed}, got {raw!r}")
+
+
+def _parse_int(spec: SettingSpec, raw: Any, where: str) -> int | None:
+    text = str(raw).strip()
+    if text in _AUTO:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{_label(spec, where)} must be a positive whole number, got {raw!r}")
+    return int(text)
+
+
+def _parse_choice(spec: SettingSpec, raw: Any, where: str) -> str:
+    text = str(raw).strip().lower()
+    if text in spec.choices:
+        return text
+    close = difflib.get_close_matches(text, spec.choices, n=1)
+    hint = f"did you mean {close[0]}?" if close else f"choose one of: {', '.join(spec.choices)}"
+    raise ConfigError(f"{_label(spec, where)}: unknown value {raw!r}", hint)
+
+
 def parse_value(spec: SettingSpec, raw: Any, where: str) -> Any:
     """Turn a raw value (env-file text or a flag value) into the setting's type, or say what is wrong."""
     if spec.kind == "list":
-        if isinstance(raw, (list, tuple)):
-            return tuple(str(x) for x in raw)
-        try:
-            return tuple(shlex.split(str(raw)))
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {spec.env_key} is not a valid list ({exc})") from None
+        return _parse_list(spec, raw, where)
     if spec.kind in ("bool", "optbool"):
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        if spec.kind == "optbool" and text in _AUTO:
-            return None
-        allowed = "true, false or auto" if spec.kind == "optbool" else "true or false"
-        raise ConfigError(f"{where}: {spec.env_key} must be {allowed}, got {raw!r}")
+        return _parse_bool(spec, raw, where)
     if spec.kind == "int":
-        text = str(raw).strip()
-        if text in _AUTO:
-            return None
-        if not text.isdigit() or int(text) < 1:
-            raise ConfigError(f"{where}: {spec.env_key} must be a positive whole number, got {raw!r}")
-        return int(text)
-    text = str(raw)
+        return _parse_int(spec, raw, where)
     if spec.choices:
-        text = text.strip().lower()
-    return text
+        return _parse_choice(spec, raw, where)
+    return str(raw)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,6 @@ class Settings:
         matrix.DEFAULT_FRAMEWORK,
         "Inference framework of the image: none, vllm, sglang or trtllm (any case); a comma list or all "
         "builds a matrix.",
-        choices=matrix.FRAMEWORKS,
     )
     target: str = _setting(
         "",

@@ -8,6 +8,7 @@ import pytest
 
 from dynamo_container.config import env_example, load_config, nearest_key
 from dynamo_container.errors import ConfigError
+from dynamo_container.resolve import values
 from dynamo_container.settings import by_env_key, specs
 from tests.helpers import PROJECT
 
@@ -74,7 +75,8 @@ def test_types_are_parsed(tmp_path: Path) -> None:
     assert cfg.s.enable_kvbm is None and cfg.s.enable_media_nixl is True
     assert cfg.s.vllm_max_jobs == 4
     assert cfg.s.build_args == ("A=1", "B=two words")
-    assert cfg.s.framework == "sglang"
+    assert cfg.s.framework == "SGLang"  # kept as typed; the resolve layer reads it in any case
+    assert values.framework(cfg).name == "sglang"
 
 
 @pytest.mark.parametrize(
@@ -84,6 +86,14 @@ def test_types_are_parsed(tmp_path: Path) -> None:
         ("DYNAMO_VLLM_MAX_JOBS=-3", ".env:2: DYNAMO_VLLM_MAX_JOBS must be a positive whole number"),
         ("DYNAMO_ENABLE_KVBM=sometimes", ".env:2: DYNAMO_ENABLE_KVBM must be true, false or auto"),
         ("DYNAMO_BUILD_ARGS='unterminated", ".env:2"),
+        (
+            "DYNAMO_BUILD_FRONTEND=bildx",
+            ".env:2: DYNAMO_BUILD_FRONTEND: unknown value 'bildx' (did you mean buildx?)",
+        ),
+        (
+            "DYNAMO_BUILD_FRONTEND=podman",
+            ".env:2: DYNAMO_BUILD_FRONTEND: unknown value 'podman' (choose one of: auto, buildx, build)",
+        ),
     ],
 )
 def test_bad_values_name_file_and_line(tmp_path: Path, line: str, message: str) -> None:
@@ -91,6 +101,18 @@ def test_bad_values_name_file_and_line(tmp_path: Path, line: str, message: str) 
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path, environ={}, flags={})
     assert message in str(err.value)
+
+
+def test_declared_choices_are_enforced_from_every_source(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^--build-frontend: unknown value 'bildx' \(did you mean buildx\?\)$"
+    ):
+        load_config(tmp_path, environ={}, flags={"build_frontend": "bildx"})
+    with pytest.raises(ConfigError, match=r"^environment: DYNAMO_BUILD_FRONTEND: unknown value 'x'"):
+        load_config(tmp_path, environ={"DYNAMO_BUILD_FRONTEND": "x"}, flags={})
+    assert (
+        load_config(tmp_path, environ={}, flags={"build_frontend": " BuildX "}).s.build_frontend == "buildx"
+    )
 
 
 def test_malformed_line_is_an_error_with_file_and_line(tmp_path: Path) -> None:
