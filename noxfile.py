@@ -46,10 +46,26 @@ def typecheck(session: nox.Session) -> None:
     session.run(PY, "-m", "mypy")
 
 
+def _pytest(session: nox.Session, *paths: str) -> None:
+    session.run(PY, "-m", "pytest", *paths, *session.posargs)
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """pytest on plans, argv and the real Dockerfiles' contracts: no engine, seconds."""
+    _pytest(session, "tests/unit", "tests/contract")
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """pytest against a real engine with the stand-in family (skipped without one, except in CI)."""
+    _pytest(session, "tests/integration")
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """pytest: unit and contract tests always; integration tests when an engine answers (always in CI)."""
-    session.run(PY, "-m", "pytest", *session.posargs)
+    """Every tier in one pytest run: unit, contract, and integration when an engine answers (always in CI)."""
+    _pytest(session)
 
 
 @nox.session

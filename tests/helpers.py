@@ -10,8 +10,8 @@ from typing import Any
 from dynamo_container.config import Config, load_config
 from dynamo_container.context import ContextReport, FolderSize
 from dynamo_container.frontend import Frontend
-from dynamo_container.plan import BuildPlan, plan_build
-from dynamo_container.resolve import Host, resolve_build
+from dynamo_container.plan import BuildPlan, MatrixPlan, plan_build, plan_matrix
+from dynamo_container.resolve import BuildRequest, Host, resolve_build, resolve_matrix
 from dynamo_container.version import VersionInfo, describe
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,16 @@ def config(
     return load_config(root, environ=environ or {}, flags=flags, env_file=env_file, cwd=root)
 
 
+def request(
+    root: Path, environ: dict[str, str] | None = None, frontend: Frontend | None = None, **flags: Any
+) -> BuildRequest:
+    """The resolved build request of `flags` (the layer that validates them), with a fixed host user."""
+    flags.setdefault("container_dir", str(PROJECT / "container"))
+    cfg = config(root, environ, **flags)
+    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
+    return resolve_build(cfg, version, frontend or Frontend(), HOST)
+
+
 def plan(
     root: Path,
     environ: dict[str, str] | None = None,
@@ -88,3 +98,20 @@ def context_report(nbytes: int) -> ContextReport:
     return ContextReport(
         Path("/ctx"), ".dockerignore", 3, nbytes, 42, (FolderSize("data", nbytes, 40),), 0.004
     )
+
+
+def wheel_dir(root: Path, *, wheels: int = 1, commit_txt: str | None = "amd64_31116825") -> Path:
+    """A TRT-LLM wheel folder: `wheels` wheel files and (unless None) a commit.txt."""
+    d = root / "wheels"
+    d.mkdir()
+    for i in range(wheels):
+        (d / f"tensorrt_llm-1.3.0rc{i}-cp312-cp312-linux_x86_64.whl").write_bytes(b"")
+    if commit_txt is not None:
+        (d / "commit.txt").write_text(commit_txt + "\n")
+    return d
+
+
+def mplan(root: Path, **flags: Any) -> MatrixPlan:
+    """The plan of a matrix build (a comma list or `all`) against the real family."""
+    cfg = config(root, container_dir=str(PROJECT / "container"), **flags)
+    return plan_matrix(resolve_matrix(cfg, describe(root), Frontend(), HOST))

@@ -20,6 +20,9 @@ STAGE_TASKS = {
     "runtime": ("runtime", "Build the base image, then the runtime image of the framework."),
 }
 BAKE = Extra("bake", "Also write the plan as a docker buildx bake JSON file to this path.")
+# A stage task builds up to its stage: the local-dev layer's settings do not apply, nor (before the
+# runtime image) the EFA layer.
+LOCAL_DEV_SETTINGS = ("dev_image", "uid", "gid")
 EFA_SETTINGS = (
     "image",
     "efa_version",
@@ -136,7 +139,7 @@ def tasks(root: Path) -> list[SettingsTask]:
                 root,
                 task_name,
                 ("build", "engine"),
-                exclude=("target",),
+                exclude=("target", *LOCAL_DEV_SETTINGS, *(() if target == "runtime" else ("make_efa",))),
                 extras=(ENV_FILE, JSON),
                 fixed={"target": target},
             )(body)

@@ -15,8 +15,14 @@ from ..settings import in_groups
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 SYMBOL = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
-# Build settings that do not change what a runtime build tags or records.
+# Build settings that do not change what a runtime build tags or records (the checks compare the
+# image's tags, labels and recorded build args with the plan those settings make).
 NOT_FOR_SMOKE = (
+    "builder",
+    "build_frontend",
+    "efa_version",
+    "trtllm_src_dir",
+    "trtllm_cuda_archs",
     "target",
     "dry_run",
     "push",
@@ -35,6 +41,10 @@ NOT_FOR_SMOKE = (
 )
 # `invoke run` settings the checks' containers honour (the others are set by the checks).
 RUN_SETTINGS = ("network", "ulimits", "shm_size", "runtime", "cuda_device_order", "driver_capabilities")
+SMOKE_HELP = {
+    "framework": "Framework of the image to check: none, vllm, sglang or trtllm (one).",
+    "cuda_version": "CUDA version of the image to check (one matrix row). Empty: the default.",
+}
 
 
 def smoke(cfg: Config, *, json: bool = False) -> None:
@@ -75,6 +85,7 @@ def tasks(root: Path) -> list[SettingsTask]:
         ("engine",),
         include=(*(s.name for s in in_groups("build") if s.name not in NOT_FOR_SMOKE), *RUN_SETTINGS),
         extras=(ENV_FILE, JSON),
+        help_texts=SMOKE_HELP,
     )
     def smoke_task(c: Context, cfg: Config, json: bool = False) -> None:
         """Check a built runtime image in tiers: tags/labels/build args, imports/user/entrypoint, GPU."""

@@ -443,10 +443,10 @@ def test_pruned_walk_equals_full_evaluation_on_the_source_tree(checkout: Path) -
     assert sorted(judged) == kept_files(checkout, ALLOWLIST)
 
 
-def test_measuring_a_checkout_is_fast(checkout: Path) -> None:
+def test_measuring_a_checkout_counts_what_the_allowlist_keeps(checkout: Path) -> None:
+    # (how long it takes is a figure of `nox -s bench`, not a pass/fail condition)
     report = measure(checkout, ALLOWLIST)
     assert report.files == len(kept_files(checkout, ALLOWLIST))
-    assert report.seconds < 0.5, f"measuring took {report.seconds:.3f} s"
     assert report.ignore_file == str(ALLOWLIST)
 
 

@@ -66,3 +66,11 @@ def test_suggest_build() -> None:
     )
     assert suggest_build(NAMES, "dynamo:latest-none") == "build it: invoke build --framework none"
     assert suggest_build(NAMES, "other/img:1").startswith("pull it (docker pull other/img:1)")
+
+
+def test_ref_helpers() -> None:
+    assert split_ref("reg:5000/a/b:t") == ("reg:5000/a/b", "t")
+    assert split_ref("reg:5000/a/b") == ("reg:5000/a/b", "")
+    assert split_ref("a@sha256:00") == ("a", "")
+    assert with_suffix("a", "-efa") == "a:latest-efa"
+    assert with_suffix("a:1", "-efa") == "a:1-efa"

@@ -1,0 +1,23 @@
+"""The engine: errors explained in one line, ulimits the daemon cannot grant."""
+
+from __future__ import annotations
+
+from dynamo_container.engine import explain_engine_error, ulimit_problems
+
+
+def test_engine_errors_are_explained() -> None:
+    denied = explain_engine_error("unix:///var/run/docker.sock", PermissionError(13, "Permission denied"))
+    assert "permission denied" in str(denied) and "docker group" in str(denied)
+    gone = explain_engine_error("tcp://127.0.0.1:9", ConnectionRefusedError(111, "Connection refused"))
+    assert str(gone).startswith("cannot reach the Docker engine at tcp://127.0.0.1:9")
+
+
+def test_ulimit_problems() -> None:
+    limits = {"memlock": 8388608, "nofile": 20000, "stack": -1}
+    assert ulimit_problems(["memlock=-1", "stack=67108864", "nofile=1024:4096"], limits) == [
+        "memlock=-1 (the engine's hard limit is 8388608)"
+    ]
+    assert ulimit_problems(["nofile=65536:65536"], limits) == [
+        "nofile=65536:65536 (the engine's hard limit is 20000)"
+    ]
+    assert ulimit_problems(["memlock=-1"], {}) == []  # a remote engine: nothing to compare with
