@@ -70,6 +70,7 @@ REPS = {
     "cold": (5, 1),
     "incremental": (5, 1),
     "full": (5, 1),
+    "libraries": (15, 3),
 }
 
 # The phase timer: a fresh interpreter runs the invoke CLI exactly as the `invoke` script does, with
@@ -654,6 +655,40 @@ class Bench:
             "line; its cache records are pruned afterwards",
         }
 
+    # 6 -------------------------------------------------------------------------------------------
+    def library_costs(self) -> dict[str, Any]:
+        """What the hand-written pieces save against the library beside them (the README's reasons)."""
+        from docker.utils.build import exclude_paths
+
+        from dynamo_container.context import read_patterns
+
+        imports: dict[str, list[float]] = {"docker_py": [], "engine_api": [], "bare_python": []}
+        programs = {
+            "docker_py": "import docker",
+            "engine_api": "import dynamo_container.engine_api",
+            "bare_python": "pass",
+        }
+        for i in range(self.n("libraries")):
+            names = list(programs)[i % 3 :] + list(programs)[: i % 3]
+            for name in names:
+                seconds, _ = run([PY, "-c", programs[name]], self.env, quiet=True)
+                imports[name].append(seconds)
+        patterns = [p for _, p in read_patterns(IGNORE.read_text())]
+        ours, theirs = [], []
+        for _ in range(self.n("libraries")):
+            ours.append(measure(CHECKOUT, IGNORE).seconds)
+            start = time.perf_counter()
+            exclude_paths(str(CHECKOUT), list(patterns))
+            theirs.append(time.perf_counter() - start)
+        res = {k: stats(v) for k, v in imports.items()}
+        return {
+            "import": res,
+            "context_walk": {"ours": stats(ours, 5), "docker_py_exclude_paths": stats(theirs, 5)},
+            "how": "import: a fresh `python -c` of each, wall time (rotated order); context walk: "
+            "dynamo_container.context.measure vs docker.utils.build.exclude_paths on the stand-in checkout "
+            "with its ignore file, in-process",
+        }
+
     def buildkit_context(self, label: str, ignore: str) -> str:
         folder = self.tmp / f"ctx-{label}"
         folder.mkdir()
@@ -781,6 +816,48 @@ def table(results: dict[str, Any]) -> str:
             ),
         ]
         out += "\n\n" + render_rows(ctx_rows)
+    lib = m.get("library_costs", {})
+    if "import" in lib:
+        imp, walk_s = lib["import"], lib["context_walk"]
+        lib_rows = [
+            ("6. beside a library", "median", "min", "n", "note"),
+            (
+                "   python -c 'import docker'",
+                fmt_s(imp["docker_py"]["median"]),
+                fmt_s(imp["docker_py"]["min"]),
+                str(imp["docker_py"]["n"]),
+                "docker-py",
+            ),
+            (
+                "   python -c 'import ...engine_api'",
+                fmt_s(imp["engine_api"]["median"]),
+                fmt_s(imp["engine_api"]["min"]),
+                str(imp["engine_api"]["n"]),
+                "our light client",
+            ),
+            (
+                "   python -c pass",
+                fmt_s(imp["bare_python"]["median"]),
+                fmt_s(imp["bare_python"]["min"]),
+                str(imp["bare_python"]["n"]),
+                "",
+            ),
+            (
+                "   context walk: ours",
+                fmt_s(walk_s["ours"]["median"]),
+                fmt_s(walk_s["ours"]["min"]),
+                str(walk_s["ours"]["n"]),
+                "context.measure",
+            ),
+            (
+                "   context walk: docker-py",
+                fmt_s(walk_s["docker_py_exclude_paths"]["median"]),
+                fmt_s(walk_s["docker_py_exclude_paths"]["min"]),
+                str(walk_s["docker_py_exclude_paths"]["n"]),
+                "exclude_paths",
+            ),
+        ]
+        out += "\n\n" + render_rows(lib_rows)
     return out
 
 
@@ -807,7 +884,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="results file (default benchmarks/results.json; with --quick, a file in the temp dir)",
     )
     parser.add_argument(
-        "--only", default="1,2,3,4,5", help="comma list of the measurements to run (1-5; default: all)"
+        "--only", default="1,2,3,4,5,6", help="comma list of the measurements to run (1-6; default: all)"
     )
     opts = parser.parse_args(argv)
     only = {x.strip() for x in opts.only.split(",")}
@@ -846,6 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("3", "cold_pipeline", bench.cold_pipeline),
         ("4", "incremental_rebuild", bench.incremental),
         ("5", "context_size", bench.context),
+        ("6", "library_costs", bench.library_costs),
     ]
     failed = False
     started = time.perf_counter()

@@ -586,3 +586,32 @@ def test_invoke_context_task(repo: Path) -> None:
     assert "Largest directories" in text.stdout and "2.0 MB" in text.stdout
     warned = run("--context-warn-mb", "1")
     assert "warning: build context" in warned.stderr and "append to" in warned.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
+# why the matcher is ours: docker-py's (docker.utils.build.exclude_paths) answers differently
+
+
+@pytest.mark.parametrize(
+    ("lines", "path", "buildkit_excludes"),
+    [
+        # Go's filepath.Match: `[^...]` negates a class and `\` escapes; Python's fnmatch does neither
+        (["ab[^c]"], "abc", False),
+        (["a\\*b"], "a*b", True),
+        # an exception re-includes a file under a folder an earlier pattern excluded
+        (["**", "!**/*.py"], "src/lib/util.py", False),
+        # COPY sees only what the patterns keep; docker-py always puts these two in the tar it sends
+        (["*"], "Dockerfile", True),
+        (["*"], ".dockerignore", True),
+    ],
+)
+def test_docker_py_disagrees_with_buildkit(
+    tmp_path: Path, lines: list[str], path: str, buildkit_excludes: bool
+) -> None:
+    from docker.utils.build import exclude_paths
+
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).touch()
+    docker_py_excludes = path not in exclude_paths(str(tmp_path), list(lines))  # it appends to the list
+    assert docker_py_excludes is not buildkit_excludes
+    assert Matcher.from_text("\n".join(lines) + "\n").excluded(path) is buildkit_excludes
