@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .plan import MatrixPlan, Step
+from .plan.matrix import MatrixPlan
+from .plan.model import Step
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -18,8 +18,8 @@ from . import render
 from .engine import Engine
 from .errors import Interrupted, StepFailed
 from .execute import PlainDisplay, StepResult, StepRunner, run_chain
-from .plan import BuildPlan, MatrixPlan
-from .plan.model import Step
+from .plan.matrix import MatrixPlan
+from .plan.model import BuildPlan, Step
 
 GB = 1024**3
 JOB_MEMORY = 2 * GB  # about what one compile job needs

@@ -101,7 +101,7 @@ class InstallSet:
 
     @property
     def key(self) -> str:
-        return f"{self.framework}-cuda{self.cuda}"
+        return matrix.combination_key(self.framework, self.cuda)
 
     @property
     def resolved(self) -> tuple[Requirement, ...]:

@@ -85,6 +85,11 @@ class Framework:
         return (*own, LOCAL_DEV_STAGE, *BASE_ONLY_TARGETS)
 
 
+def combination_key(framework: str, cuda: str) -> str:
+    """The name of one framework x CUDA combination: `vllm-cuda12.9` (logs, receipts, matrix output)."""
+    return f"{framework}-cuda{cuda}"
+
+
 @dataclass(frozen=True)
 class Variant:
     """One valid framework x CUDA combination: a row of the matrix."""
@@ -101,7 +106,7 @@ class Variant:
 
     @property
     def key(self) -> str:
-        return f"{self.framework}-cuda{self.cuda}"
+        return combination_key(self.framework, self.cuda)
 
 
 def _framework(name: str, dockerfile: str, stages: tuple[str, ...], **kw: object) -> Framework:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .engine import Engine, FrontendChoice, choose_frontend
 from .errors import ConfigError
-from .execute import StepRunner
-from .plan import BuildPlan, MatrixPlan, RunPlan, TaskPlan, plan_build, plan_efa, plan_matrix, plan_run
-from .resolve import Host, is_matrix, resolve_build, resolve_efa, resolve_matrix, resolve_run
+from .plan.build import plan_build
+from .plan.matrix import MatrixPlan, plan_matrix
+from .plan.model import BuildPlan, TaskPlan
+from .resolve.build import Host, resolve_build
+from .resolve.matrix import is_matrix, resolve_matrix
 from .version import VersionInfo, describe
+
+if TYPE_CHECKING:  # the executors, `run` and `efa` are imported where they are used: a dry run skips them
+    from .execute import StepRunner
+    from .plan.run import RunPlan
 
 
 def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
@@ -42,6 +48,8 @@ def engine(cfg: Config) -> Engine:
 
 
 def runner(cfg: Config) -> StepRunner:
+    from .execute import StepRunner
+
     return StepRunner(cfg.secrets, cfg.root, cfg.path(cfg.s.log_dir))
 
 
@@ -78,6 +86,9 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
 def efa_plan(cfg: Config) -> TaskPlan:
     """The plan of `invoke efa`: the EFA layer on top of an image the user names."""
+    from .plan.efa import plan_efa
+    from .resolve.efa import resolve_efa
+
     s = cfg.s
     frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run).frontend
     return plan_efa(resolve_efa(cfg, frontend))
@@ -96,6 +107,9 @@ def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
 
 def run_plan(cfg: Config, command: list[str]) -> RunPlan:
     """The exact `docker run` command of `invoke run`, with CMD after `--`."""
+    from .plan.run import plan_run
+    from .resolve.run import resolve_run
+
     return plan_run(resolve_run(cfg, command, host(), dict(os.environ)))
 
 

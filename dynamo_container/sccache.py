@@ -31,19 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import matrix
 from .errors import ConfigError, DynamoError
 
 # --------------------------------------------------------------------------------------------------
 # install
 
-# Names a user may give -> the architecture word of the release asset names.
-ARCH_ALIASES: dict[str, str] = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "aarch64": "aarch64",
-    "arm64": "aarch64",
-}
-RELEASE_ARCHES = ("x86_64", "aarch64")
+# The architecture word of the release asset names is uname's (matrix.ARCHES maps docker's to it).
+RELEASE_ARCHES = tuple(matrix.ARCHES.values())
 
 # SHA-256 of sccache-<version>-<arch>-unknown-linux-musl.tar.gz, per (version, arch): the one
 # table of pinned checksums. container/use-sccache.sh installs the same version (a unit test keeps
@@ -66,13 +61,13 @@ _VERSION = re.compile(r"^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")
 
 def normalize_arch(arch: str) -> str:
     """x86_64 / amd64 -> x86_64, aarch64 / arm64 -> aarch64; anything else is refused."""
-    key = arch.strip().lower()
-    if key not in ARCH_ALIASES:
+    docker_arch = matrix.normalize_arch(arch)
+    if docker_arch is None:
         raise ConfigError(
             f"sccache has no Linux release for architecture {arch!r}",
             "use --arch x86_64, aarch64, amd64 or arm64",
         )
-    return ARCH_ALIASES[key]
+    return matrix.ARCHES[docker_arch]
 
 
 def host_arch() -> str:
@@ -305,7 +300,8 @@ def install(plan: InstallPlan, **download_options: Any) -> InstallResult:
 
 
 def _host_arch_or_none() -> str | None:
-    return ARCH_ALIASES.get(platform.machine().strip().lower())
+    docker_arch = matrix.normalize_arch(platform.machine())
+    return matrix.ARCHES[docker_arch] if docker_arch else None
 
 
 # --------------------------------------------------------------------------------------------------

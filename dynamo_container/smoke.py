@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import matrix
-from .plan import BuildPlan
+from .plan.model import BuildPlan
 from .plan.run import plan_run
-from .resolve import RunRequest
+from .resolve.run import RunRequest
 
 Status = Literal["pass", "fail", "skip"]
 BUILD_INFO = "/opt/dynamo/build-info.env"

@@ -10,8 +10,11 @@ from typing import Any
 from dynamo_container.config import Config, load_config
 from dynamo_container.context import ContextReport, FolderSize
 from dynamo_container.frontend import Frontend
-from dynamo_container.plan import BuildPlan, MatrixPlan, plan_build, plan_matrix
-from dynamo_container.resolve import BuildRequest, Host, resolve_build, resolve_matrix
+from dynamo_container.plan.build import plan_build
+from dynamo_container.plan.matrix import MatrixPlan, plan_matrix
+from dynamo_container.plan.model import BuildPlan
+from dynamo_container.resolve.build import BuildRequest, Host, resolve_build
+from dynamo_container.resolve.matrix import resolve_matrix
 from dynamo_container.version import VersionInfo, describe
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from .. import matrix
-from ..resolve import BuildRequest, TrtllmIntent
+from ..resolve.build import BuildRequest
+from ..resolve.trtllm import TrtllmIntent
 from ..secrets import SECRET_ENV_VARS
 from .model import Secret
 

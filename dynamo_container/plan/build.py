@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import matrix, naming
-from ..resolve import BuildRequest
+from ..resolve.build import BuildRequest
 from . import args as derive
 from . import wheel
 from .model import BuildPlan, Secret, Step

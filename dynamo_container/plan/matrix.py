@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..resolve import MatrixRequest
+from ..resolve.matrix import MatrixRequest
 from .build import plan_build
 from .model import BuildPlan
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .. import matrix
 from ..version import VersionInfo
 
 StepKind = Literal["build", "push", "host"]
@@ -74,7 +75,7 @@ class BuildPlan:
 
     @property
     def key(self) -> str:
-        return f"{self.framework}-cuda{self.cuda}"
+        return matrix.combination_key(self.framework, self.cuda)
 
     def to_json(self) -> dict[str, Any]:
         return {

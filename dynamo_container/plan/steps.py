@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..frontend import Frontend
-from ..resolve import Cache
+from ..resolve.build import Cache
 from .model import Secret, Step
 
 Pairs = Sequence[tuple[str, str]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import matrix
-from ..resolve import BuildRequest
+from ..resolve.build import BuildRequest
 from .model import Secret
 
 Rows = list[tuple[str, str]]

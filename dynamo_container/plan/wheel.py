@@ -15,8 +15,7 @@ import shlex
 from pathlib import Path
 
 from ..frontend import Frontend
-from ..resolve import WheelRequest
-from ..resolve.trtllm import commit_marker
+from ..resolve.trtllm import WheelRequest, commit_marker
 from .model import Step
 
 VERSION_FILE = "tensorrt_llm/version.py"

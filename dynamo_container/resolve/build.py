@@ -279,6 +279,6 @@ def for_combination(cfg: Config, framework: str, cuda: str) -> Config:
         cfg.settings,
         framework=framework,
         cuda_version=cuda,
-        log_dir=str(cfg.path(cfg.s.log_dir) / f"{framework}-cuda{cuda}"),
+        log_dir=str(cfg.path(cfg.s.log_dir) / matrix.combination_key(framework, cuda)),
     )
     return dataclasses.replace(cfg, settings=settings)

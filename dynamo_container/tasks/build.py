@@ -82,7 +82,7 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     import json as jsonlib
 
     from .. import pipeline
-    from ..plan import MatrixPlan
+    from ..plan.matrix import MatrixPlan
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
     plan, note = pipeline.build_plan(cfg)

@@ -49,8 +49,8 @@ SMOKE_HELP = {
 
 def smoke(cfg: Config, *, json: bool = False) -> None:
     from .. import pipeline
-    from ..plan import BuildPlan
-    from ..resolve import resolve_run
+    from ..plan.model import BuildPlan
+    from ..resolve.run import resolve_run
     from ..smoke import run_tiers
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True))

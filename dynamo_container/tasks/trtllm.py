@@ -37,9 +37,10 @@ def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_ur
     from .. import pipeline
     from ..engine import choose_frontend
     from ..execute_plan import execute_build
-    from ..plan import TaskPlan, plan_wheel
+    from ..plan.model import TaskPlan
+    from ..plan.wheel import plan_steps as plan_wheel
     from ..plan.wheel import summary
-    from ..resolve import wheel_request
+    from ..resolve.trtllm import wheel_request
 
     s = cfg.s
     req = wheel_request(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)

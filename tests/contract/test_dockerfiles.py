@@ -11,7 +11,7 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import Dockerfile, load
-from dynamo_container.plan import BuildPlan
+from dynamo_container.plan.model import BuildPlan
 from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential
 from dynamo_container.version import VersionInfo
 from tests.helpers import PROJECT, plan_of

@@ -10,7 +10,7 @@ import pytest
 from dynamo_container import matrix, pins
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import load
-from dynamo_container.plan import BuildPlan
+from dynamo_container.plan.model import BuildPlan
 from dynamo_container.version import VersionInfo
 from tests.helpers import PROJECT, plan_of
 

@@ -14,8 +14,8 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.config import load_config
 from dynamo_container.dockerfiles import load
-from dynamo_container.plan import BuildPlan
-from dynamo_container.resolve import Host
+from dynamo_container.plan.model import BuildPlan
+from dynamo_container.resolve.build import Host
 from dynamo_container.version import VersionInfo
 from tests.contract import snapshot
 from tests.helpers import PROJECT, plan_of

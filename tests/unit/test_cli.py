@@ -225,3 +225,16 @@ def test_run_errors(project: Path) -> None:
     assert r.returncode == 1 and "by name: -e GITHUB_TOKEN" in r.stderr and "ghp_x" not in r.stderr
     r = run(project, "run", "--json")
     assert r.returncode == 1 and "add --dry-run" in r.stderr
+
+
+def test_cheap_argument_copies_repeatable_values_apart() -> None:
+    import copy
+
+    from dynamo_container.tasks.cli import CheapArgument
+
+    arg = CheapArgument(names=["build-arg"], kind=list, default=[])
+    arg.value = "A=1"  # invoke appends each occurrence of a repeatable flag to a list in `_value`
+    twin = copy.deepcopy(arg)
+    twin.value = "B=2"
+    assert arg.value == ["A=1"] and twin.value == ["A=1", "B=2"]
+    assert repr(arg) == "--build-arg"

@@ -8,7 +8,7 @@ import pytest
 
 from dynamo_container.errors import ConfigError
 from dynamo_container.execute import StepResult, StepRunner, failure_report, run_chain
-from dynamo_container.plan import Secret, Step
+from dynamo_container.plan.model import Secret, Step
 
 
 class Lines:

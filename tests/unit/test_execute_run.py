@@ -10,7 +10,7 @@ import pytest
 from dynamo_container.engine import Engine
 from dynamo_container.errors import ConfigError, EngineError
 from dynamo_container.execute_run import _environment, check_engine
-from dynamo_container.plan import RunPlan
+from dynamo_container.plan.run import RunPlan
 
 
 class FakeClient:

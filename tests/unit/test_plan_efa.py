@@ -9,7 +9,7 @@ import pytest
 from dynamo_container import matrix
 from dynamo_container.errors import ConfigError
 from dynamo_container.frontend import Frontend
-from dynamo_container.plan import plan_efa
+from dynamo_container.plan.efa import plan_efa
 from dynamo_container.resolve.efa import resolve_efa
 from tests.helpers import PROJECT, config
 

@@ -9,8 +9,8 @@ import pytest
 
 from dynamo_container.errors import ConfigError
 from dynamo_container.plan.run import RunPlan, plan_run
-from dynamo_container.resolve import Host, resolve_run
-from dynamo_container.resolve.run import gpus_value
+from dynamo_container.resolve.build import Host
+from dynamo_container.resolve.run import gpus_value, resolve_run
 from tests.helpers import config
 
 HOST = Host(1234, 5678)
