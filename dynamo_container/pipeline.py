@@ -14,14 +14,16 @@ from .config import Config
 from .engine import Engine, FrontendChoice, choose_frontend
 from .errors import ConfigError
 from .plan.build import plan_build
-from .plan.matrix import MatrixPlan, plan_matrix
 from .plan.model import BuildPlan, TaskPlan
 from .resolve.build import Host, resolve_build
-from .resolve.matrix import is_matrix, resolve_matrix
+from .resolve.values import is_matrix
 from .version import VersionInfo, describe
 
-if TYPE_CHECKING:  # the executors, `run` and `efa` are imported where they are used: a dry run skips them
+# Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
+# build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
+if TYPE_CHECKING:
     from .execute import StepRunner
+    from .plan.matrix import MatrixPlan
     from .plan.run import RunPlan
 
 
@@ -39,6 +41,9 @@ def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
     """The plan of one build or of a matrix build, and a note when the build frontend is a fallback."""
     version, choice = probe(cfg)
     if is_matrix(cfg):
+        from .plan.matrix import plan_matrix
+        from .resolve.matrix import resolve_matrix
+
         return plan_matrix(resolve_matrix(cfg, version, choice.frontend, host())), choice.note
     return plan_build(resolve_build(cfg, version, choice.frontend, host())), choice.note
 
@@ -72,7 +77,7 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
-    if isinstance(plan, MatrixPlan):
+    if not isinstance(plan, BuildPlan):
         from .execute_matrix import default_jobs, execute_matrix
 
         def receipt(p: BuildPlan) -> Any:

@@ -46,7 +46,9 @@ def _setting(
     return field(default=default, metadata=meta)
 
 
-@dataclass(frozen=True)
+# eq/repr are not generated: nothing compares or prints a whole Settings, and with 84 fields
+# generating them is a measurable part of every command's start-up.
+@dataclass(frozen=True, eq=False, repr=False)
 class Settings:
     # ----- what to build -------------------------------------------------------------------------
     framework: str = _setting(

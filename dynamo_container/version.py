@@ -53,7 +53,7 @@ def from_override(version: str, commit: str) -> VersionInfo:
 def describe(root: Path, *, version: str = "", commit: str = "") -> VersionInfo:
     """Version and commit of the checkout at `root`; `version`/`commit` override what git says."""
     try:
-        head = _git(root, "rev-parse", "HEAD", "--short", "HEAD")
+        head = _git(root, "rev-parse", "--is-shallow-repository", "HEAD", "--short", "HEAD")
     except FileNotFoundError:
         if version:
             return from_override(version, commit)
@@ -71,7 +71,7 @@ def describe(root: Path, *, version: str = "", commit: str = "") -> VersionInfo:
             f"cannot derive the image version from {root}: {reason}",
             "build from a git checkout with at least one commit, or pass --version X.Y.Z",
         )
-    full, short = head.stdout.split()
+    shallow, full, short = head.stdout.split()
     commit = commit or full
     if version:
         info = from_override(version, commit)
@@ -79,7 +79,7 @@ def describe(root: Path, *, version: str = "", commit: str = "") -> VersionInfo:
     desc = _git(root, "describe", "--tags", "--long", *_MATCH, "HEAD")
     if desc.returncode != 0:
         note = f"no version tag reachable from HEAD: using {FALLBACK_TAG}"
-        if _git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        if shallow == "true":
             note += " (shallow clone: `git fetch --tags --unshallow` gets the tags)"
         return VersionInfo(
             f"v{FALLBACK_TAG}.dev.{short}", f"{FALLBACK_TAG}.dev+{short}", commit, short, False, note

@@ -8,12 +8,15 @@ Dockerfiles read an unset one as off), the media switches always.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from .. import matrix
 from ..resolve.build import BuildRequest
-from ..resolve.trtllm import TrtllmIntent
 from ..secrets import SECRET_ENV_VARS
 from .model import Secret
+
+if TYPE_CHECKING:
+    from ..resolve.trtllm import TrtllmIntent
 
 Pairs = list[tuple[str, str]]
 

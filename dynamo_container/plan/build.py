@@ -16,7 +16,6 @@ from pathlib import Path
 from .. import matrix, naming
 from ..resolve.build import BuildRequest
 from . import args as derive
-from . import wheel
 from .model import BuildPlan, Secret, Step
 from .steps import BuildSpec, StepMaker
 from .summary import summary
@@ -24,7 +23,7 @@ from .summary import summary
 TRTLLM_CONTEXT = "trtllm_wheel"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Plan:
     """A plan being assembled: its steps and what the last image steps tagged."""
 
@@ -177,7 +176,9 @@ def plan_build(req: BuildRequest) -> BuildPlan:
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))
     if req.wheel_build is not None:
-        p.steps += wheel.plan_steps(req.wheel_build, req.frontend, req.log_dir)
+        from .wheel import plan_steps as wheel_steps  # only TRT-LLM builds from source need it
+
+        p.steps += wheel_steps(req.wheel_build, req.frontend, req.log_dir)
     if not req.dev_image:
         base = _base_step(p) if req.framework.name != "none" or req.base_only else ""
         if not req.base_only:

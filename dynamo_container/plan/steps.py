@@ -19,7 +19,7 @@ def merge_args(derived: Pairs, user: Pairs) -> list[tuple[str, str]]:
     return [(k, v) for k, v in derived if k not in user_names] + list(user)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BuildSpec:
     """What differs between the build steps of one plan."""
 
@@ -35,7 +35,7 @@ class BuildSpec:
     feeds_next: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class StepMaker:
     """Makes the build steps of one plan: the same frontend, user args, platform, context and log folder."""
 

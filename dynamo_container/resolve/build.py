@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import matrix
 from ..config import Config
@@ -18,8 +19,10 @@ from ..frontend import Frontend
 from ..naming import Names, names_registry
 from ..version import VersionInfo
 from . import values
-from .trtllm import TrtllmIntent, WheelRequest, build_wheel_request, resolve_trtllm
 from .values import origin
+
+if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
+    from .trtllm import TrtllmIntent, WheelRequest
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Cache:
     no_cache: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # (not compared or printed: cheaper to import)
 class BuildRequest:
     framework: matrix.Framework
     variant: matrix.Variant
@@ -135,7 +138,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         sccache=(cfg.s.sccache_bucket, cfg.s.sccache_region) if cfg.s.use_sccache else None,
         vllm_max_jobs=cfg.s.vllm_max_jobs if fw.name == "vllm" else None,
         trtllm=trtllm,
-        wheel_build=build_wheel_request(cfg, trtllm, arch) if trtllm else None,
+        wheel_build=_wheel_build(cfg, trtllm, arch),
         trtllm_nixl_kvcache=cfg.s.trtllm_use_nixl_kvcache_experimental,
         user_args=tuple(values.build_args(cfg)),
         user_contexts=tuple(values.build_contexts(cfg)),
@@ -177,8 +180,18 @@ def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
     return target
 
 
+def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:
+    if trtllm is None:
+        return None
+    from .trtllm import build_wheel_request
+
+    return build_wheel_request(cfg, trtllm, arch)
+
+
 def _trtllm(cfg: Config, fw: matrix.Framework, arch: str, warnings: list[str]) -> TrtllmIntent | None:
     if fw.name == "trtllm" and not cfg.s.dev_image:
+        from .trtllm import resolve_trtllm
+
         return resolve_trtllm(cfg, arch, warnings)
     trt = (
         "tensorrtllm_pip_wheel",

@@ -19,11 +19,6 @@ class MatrixRequest:
     warnings: tuple[str, ...] = ()
 
 
-def is_matrix(cfg: Config) -> bool:
-    fw, cuda = cfg.s.framework.strip().lower(), cfg.s.cuda_version.strip().lower()
-    return "," in fw or fw == "all" or "," in cuda or cuda == "all"
-
-
 def _framework_names(cfg: Config) -> list[str]:
     spec = cfg.s.framework.strip().lower()
     if spec == "all":

@@ -184,3 +184,9 @@ def given(cfg: Config, *names: str) -> bool:
 def secrets_present(cfg: Config) -> list[str]:
     """The BuildKit secret ids whose variables are set (for the steps that read them)."""
     return [sid for sid, env in SECRET_ENV_VARS.items() if env in cfg.secrets]
+
+
+def is_matrix(cfg: Config) -> bool:
+    """Does the configuration name several frameworks or CUDA versions (a comma list or `all`)?"""
+    fw, cuda = cfg.s.framework.strip().lower(), cfg.s.cuda_version.strip().lower()
+    return "," in fw or fw == "all" or "," in cuda or cuda == "all"

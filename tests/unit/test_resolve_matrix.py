@@ -8,7 +8,8 @@ import pytest
 
 from dynamo_container import matrix
 from dynamo_container.errors import ConfigError
-from dynamo_container.resolve.matrix import combinations, is_matrix
+from dynamo_container.resolve.matrix import combinations
+from dynamo_container.resolve.values import is_matrix
 from tests.helpers import config, mplan
 
 
