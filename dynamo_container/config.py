@@ -127,7 +127,12 @@ def parse_value(spec: SettingSpec, raw: Any, where: str) -> Any:
         return _parse_int(spec, raw, where)
     if spec.choices:
         return _parse_choice(spec, raw, where)
-    return str(raw)
+    text = str(raw)
+    if not text.strip() and spec.default:  # "" means "unset" only where the default itself is ""
+        raise ConfigError(
+            f"{_label(spec, where)}: empty value", f"leave it out for the default, {spec.default}"
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -137,15 +142,33 @@ class EnvEntry:
     line: int
 
 
+def _env_text(path: Path, label: str) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {label}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{label}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8"
+        ) from None
+
+
+def _check_binding(key: str, value: str | None, where: str) -> None:
+    if key.upper().startswith(PREFIX) and not key.startswith(PREFIX):
+        raise ConfigError(f"{where}: {key}: setting keys are upper case", f"write {key.upper()}")
+    if value is None:
+        raise ConfigError(f"{where}: {key} has no value", f"write {key}=VALUE ({key}= for an empty one)")
+
+
 def read_env_file(path: Path, label: str) -> list[EnvEntry]:
     """Parse one env file; a malformed line is an error naming the file and line."""
     from dotenv import dotenv_values
     from dotenv.parser import parse_stream
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read env file {label}: {exc.strerror}") from None
+    text = _env_text(path, label)
     lines: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
         raw = binding.original.string
@@ -158,6 +181,7 @@ def read_env_file(path: Path, label: str) -> list[EnvEntry]:
                 "expected KEY=VALUE, a comment starting with #, or an empty line",
             )
         if binding.key is not None:
+            _check_binding(binding.key, binding.value, f"{label}:{line}")
             lines[binding.key] = line
     values = dotenv_values(stream=io.StringIO(text), interpolate=True)
     return [EnvEntry(k, v if v is not None else "", lines.get(k, 0)) for k, v in values.items()]

@@ -7,6 +7,7 @@ ulimit the daemon cannot grant or a taken container name each stop with one line
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from .engine import Engine, local_engine_limits, ulimit_problems
 from .errors import ConfigError, ContainerExit, EngineError, Interrupted
 from .plan.run import RunPlan
 
-STOP_GRACE_SECONDS = 15
+STOP_GRACE_SECONDS = 10
 
 
 def _check_gpus(engine: Engine, plan: RunPlan) -> None:
@@ -76,12 +77,32 @@ def execute_run(plan: RunPlan, environ: Mapping[str, str], secrets: Mapping[str,
     proc = subprocess.Popen(list(plan.argv), env=_environment(plan, environ, secrets))
     try:
         code = proc.wait()
-    except KeyboardInterrupt:  # docker forwards the signal to the container; give it time to stop
-        try:
-            code = proc.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            code = proc.wait()
+    except KeyboardInterrupt:
+        code = _stop(proc)
         raise Interrupted(f"interrupted: the container exited with {code}") from None
     if code != 0:
         raise ContainerExit(code)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    """Ctrl-C: the docker CLI passes SIGINT, then SIGTERM, to the container; its exit ends the CLI.
+
+    The terminal may have sent SIGINT to the CLI already; a second one is harmless. A CLI that still
+    runs after both grace periods is killed, and the container may then outlive it: say so.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if proc.poll() is not None:
+            break
+        proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: go on to the next signal at once
+            continue
+    if proc.poll() is None:
+        proc.kill()
+        render.warn(
+            "the container did not stop; it may still run (docker ps shows it, docker rm -f stops it)"
+        )
+    return proc.wait()

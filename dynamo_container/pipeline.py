@@ -7,6 +7,7 @@ needs besides the configuration (git for the version, the docker CLI for the bui
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from .engine import Engine, FrontendChoice, choose_frontend
 from .errors import ConfigError
 from .plan.build import plan_build
 from .plan.model import BuildPlan, TaskPlan
+from .resolve import values
 from .resolve.build import Host, resolve_build
 from .resolve.values import is_matrix
 from .version import VersionInfo, describe
@@ -30,11 +32,12 @@ if TYPE_CHECKING:
 def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
     s = cfg.s
     choice = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run)
-    return describe(cfg.path(s.context), version=s.version, commit=s.commit_sha), choice
+    version = values.version_text(cfg)
+    return describe(cfg.path(s.context), version=version, commit=s.commit_sha), choice
 
 
 def host() -> Host:
-    return Host(os.getuid(), os.getgid())
+    return Host(os.getuid(), os.getgid(), sys.stdin is not None and sys.stdin.isatty())
 
 
 def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:

@@ -8,7 +8,6 @@ cache statistics.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .secrets import redact
+from .version import git_dirty
 
 SCHEMA = 1
 
@@ -26,21 +26,6 @@ def receipt_name(framework: str, cuda: str, target: str) -> str:
 
 def receipts_dir(log_dir: Path) -> Path:
     return log_dir / "receipts"
-
-
-def git_dirty(root: Path) -> bool | None:
-    """True when the checkout has uncommitted changes; None without git."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
 def make_receipt(

@@ -7,6 +7,7 @@ BuildKit secrets (id -> env var) and are masked in everything printed, logged or
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,6 +31,19 @@ def looks_like_credential(name: str) -> bool:
         return True
     # KEY as the last word (API_KEY, SSH_KEY) or followed by ID (AWS_ACCESS_KEY_ID); not KEY_PREFIX.
     return any(p == "KEY" and (i == len(parts) - 1 or parts[i + 1] == "ID") for i, p in enumerate(parts))
+
+
+# Values that are credentials whatever they are called: the token formats of the services a build
+# or a model download talks to (Hugging Face, GitHub, GitLab, AWS access keys, OpenAI-style keys).
+_CREDENTIAL_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])(hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"
+    r"|glpat-[A-Za-z0-9_-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{32,})"
+)
+
+
+def looks_like_credential_value(value: str) -> bool:
+    """A value in a known token format (hf_..., ghp_..., glpat-..., AKIA...), wherever it appears."""
+    return _CREDENTIAL_VALUE.search(value) is not None
 
 
 def secret_id_of(env_name: str) -> str:

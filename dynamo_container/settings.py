@@ -30,6 +30,7 @@ def _setting(
     flag: str | None = None,
     negative_flag: str | None = None,
     short: str | None = None,
+    alias: str | None = None,
     choices: tuple[str, ...] = (),
     cli: bool = True,
 ) -> Any:
@@ -40,6 +41,7 @@ def _setting(
         "flag": flag,
         "negative_flag": negative_flag,
         "short": short,
+        "alias": alias,
         "choices": choices,
         "cli": cli,
     }
@@ -226,8 +228,9 @@ class Settings:
     hf_cache: str = _setting(
         "",
         "Host folder of the Hugging Face cache mounted into the container, or none. Empty: $HF_HOME, or "
-        "<repo>/.cache/huggingface with --mount-workspace.",
+        "<repo>/.cache/huggingface with --mount-workspace. (--hf-home: run.sh's spelling.)",
         group="run",
+        alias="hf-home",
     )
     volumes: tuple[str, ...] = _setting(
         (), "Extra volume SRC:DST[:OPTS] (repeatable); SRC must exist.", group="run", flag="volume", short="v"
@@ -254,8 +257,13 @@ class Settings:
     interactive: bool = _setting(
         False, "Keep stdin open (-i; -it for an interactive terminal).", group="run", short="i"
     )
-    tty: bool = _setting(
-        False, "Allocate a terminal (-t; -it for an interactive terminal).", group="run", short="t"
+    tty: bool | None = _setting(
+        None,
+        "Allocate a terminal (-t; -it for an interactive terminal). Default: with --mount-workspace, when "
+        "stdin is a terminal (CI and pipes get none).",
+        group="run",
+        short="t",
+        negative_flag="no-tty",
     )
     mount_workspace: bool = _setting(
         False,
@@ -318,6 +326,7 @@ class SettingSpec:
     flag: str
     negative_flag: str | None
     short: str | None
+    alias: str | None  # a second long flag (the original scripts' spelling)
     choices: tuple[str, ...]
     cli: bool
 
@@ -360,6 +369,7 @@ def specs() -> tuple[SettingSpec, ...]:
                 flag=m["flag"] or f.name.replace("_", "-"),
                 negative_flag=m["negative_flag"],
                 short=m["short"],
+                alias=m["alias"],
                 choices=m["choices"],
                 cli=m["cli"],
             )

@@ -90,3 +90,18 @@ def describe(root: Path, *, version: str = "", commit: str = "") -> VersionInfo:
     if distance == "0":
         return VersionInfo(f"v{bare}", bare, commit, short, True)
     return VersionInfo(f"v{bare}.dev.{short}", f"{bare}.dev+{short}", commit, short, False)
+
+
+def git_dirty(root: Path) -> bool | None:
+    """True when the checkout has uncommitted changes; None without git."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None

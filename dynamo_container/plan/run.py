@@ -46,6 +46,9 @@ def _options(req: RunRequest) -> list[str]:
     argv = ["--gpus", req.gpus] if req.gpus else []
     argv += _terminal(req)
     argv += ["--rm"] if req.rm else []
+    # docker's init as PID 1 passes Ctrl-C on to the command (a PID 1 without a handler ignores it),
+    # so a stopped `invoke run` stops its container, which --rm then removes
+    argv.append("--init")
     argv += ["--network", req.network]
     argv += ["--runtime", req.runtime] if req.runtime else []
     argv.append(f"--shm-size={req.shm_size}")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
 class Host:
     uid: int
     gid: int
+    stdin_tty: bool = False  # `invoke run` gives a terminal (-t) by default only when there is one
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,24 @@ class BuildRequest:
         return self.variant.key
 
 
+# The settings of a build that name images, tags or registries (checked against docker's grammar).
+IMAGE_SETTINGS = (
+    "image_name",
+    "base_image_name",
+    "base_image",
+    "runtime_image",
+    "base_image_tag",
+    "runtime_image_tag",
+    "tag",
+    "dev_image",
+    "registry",
+)
+
+
 def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> BuildRequest:
     """Validate every build setting of `cfg` and return the request (or refuse with one line)."""
     warnings: list[str] = list(cfg.warnings)
+    values.references(cfg, *IMAGE_SETTINGS)
     fw = values.framework(cfg)
     variant = values.variant(cfg, fw)
     arch = values.platform(cfg)
@@ -221,10 +237,28 @@ def _check_options(
         warnings.append("--sccache-bucket/--sccache-region are ignored without --use-sccache")
     if s.vllm_max_jobs is not None and fw.name != "vllm":
         warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
-    if s.release_build and not version.exact:
+    if s.release_build:
+        _check_release(cfg, version)
+
+
+def _check_release(cfg: Config, version: VersionInfo) -> None:
+    """A release image is built from a clean checkout whose HEAD carries the version tag."""
+    from ..version import git_dirty
+
+    if cfg.s.version.strip() or cfg.s.commit_sha.strip():
+        raise ConfigError(
+            "--release-build takes the version and commit from the release tag",
+            "drop --version and --commit-sha",
+        )
+    if not version.exact:
         raise ConfigError(
             f"--release-build needs HEAD on a version tag; this checkout is {version.version}",
             "tag the release commit (git tag vX.Y.Z) or drop --release-build",
+        )
+    if git_dirty(cfg.path(cfg.s.context)):
+        raise ConfigError(
+            f"--release-build: the checkout {cfg.path(cfg.s.context)} has uncommitted changes",
+            "commit or stash them (git status shows them)",
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import Config
 from ..errors import ConfigError
 from ..naming import Names, latest_image, suggest_build
-from ..secrets import looks_like_credential
+from ..secrets import looks_like_credential, looks_like_credential_value
 from ..settings import by_name
 from . import values
 from .build import Host
@@ -18,8 +18,31 @@ from .values import origin
 
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")  # docker's container name rule
 _GPU_ID = re.compile(r"^(\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+)$")
-_ULIMIT_TYPE = re.compile(r"^[a-z]+$")
+# docker run --ulimit types (the Linux rlimits docker knows)
+ULIMIT_TYPES = frozenset(
+    [
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ]
+)
+_ULIMIT_VALUE = re.compile(r"^-?\d+$")
+# docker's RAMInBytes: a number with an optional unit (b, k, m, g, t, p; an optional i and b)
+_SIZE = re.compile(r"^\d+(\.\d+)? ?([kKmMgGtTpP][iI]?[bB]?|[bB])?$")
 CONTAINER_HOME = "/home/dynamo"
 DEFAULT_ULIMITS: tuple[str, ...] = by_name()["ulimits"].default
 
@@ -82,18 +105,40 @@ def gpus_value(cfg: Config) -> str:
     )
 
 
+def _ulimit_problem(kind: str, value: str) -> str:
+    if kind not in ULIMIT_TYPES:
+        return f"unknown type {kind!r} (one of: {', '.join(sorted(ULIMIT_TYPES))})"
+    numbers = value.split(":")
+    if len(numbers) > 2 or not all(_ULIMIT_VALUE.match(n) for n in numbers):
+        return "SOFT and HARD are whole numbers (-1: unlimited)"
+    soft, hard = int(numbers[0]), int(numbers[-1])
+    if hard != -1 and (soft == -1 or soft > hard):
+        return f"the soft limit {soft} is above the hard limit {hard}"
+    return ""
+
+
 def merge_ulimits(defaults: tuple[str, ...], given: tuple[str, ...], where: str = "--ulimit") -> list[str]:
     """The defaults, each replaced by a given limit of the same type; `TYPE=` drops one."""
     merged: dict[str, str] = {}
     for item in (*defaults, *given):
         kind, sep, value = item.partition("=")
-        if not sep or not _ULIMIT_TYPE.match(kind):
+        if not sep:
             raise ConfigError(f"{where} {item!r} is not TYPE=SOFT[:HARD]", "e.g. --ulimit nofile=65536:65536")
+        problem = _ulimit_problem(kind, value) if value else ("" if kind in ULIMIT_TYPES else "unknown type")
+        if problem:
+            raise ConfigError(f"{where} {item!r}: {problem}", "e.g. --ulimit nofile=65536:65536")
         if value:
             merged[kind] = value
         else:
             merged.pop(kind, None)
     return [f"{k}={v}" for k, v in merged.items()]
+
+
+def shm_size(cfg: Config) -> str:
+    value = cfg.s.shm_size.strip()
+    if not _SIZE.match(value):
+        raise ConfigError(f"{origin(cfg, 'shm_size')} {value!r} is not a size", "e.g. --shm-size 10G or 512m")
+    return value
 
 
 def _user(cfg: Config, host: Host) -> str:
@@ -116,7 +161,7 @@ def _envs(cfg: Config) -> tuple[list[str], list[str]]:
             raise ConfigError(
                 f"{origin(cfg, 'envs')} {item!r}: {key!r} is not a variable name", "e.g. -e LOG_LEVEL=debug"
             )
-        if sep and looks_like_credential(key):
+        if sep and (looks_like_credential(key) or looks_like_credential_value(item[len(key) + 1 :])):
             raise ConfigError(
                 f"-e {key}=... would print a credential in the command line",
                 f"pass it by name: -e {key}, with {key} set in the environment or an env file",
@@ -172,12 +217,47 @@ def _gpu_envs(cfg: Config, envs: list[str]) -> list[str]:
     return [f"{k}={v}" for k, v in pairs if v and k not in given]
 
 
+def _terminal(cfg: Config, host: Host) -> tuple[bool, bool]:
+    """(-i, -t): --mount-workspace asks for both, but a terminal only where stdin is one."""
+    s = cfg.s
+    interactive = s.interactive or s.mount_workspace
+    tty = s.tty if s.tty is not None else (s.mount_workspace and host.stdin_tty)
+    return interactive, tty
+
+
+def _runtime(cfg: Config, gpus: str, warnings: list[str]) -> str:
+    runtime = cfg.s.runtime.strip()
+    if runtime == "nvidia" and not gpus:
+        warnings.append("--gpus none: the NVIDIA runtime is left out (it would expose every GPU)")
+        return ""
+    return runtime
+
+
+def _name(cfg: Config) -> str:
+    name = cfg.s.name.strip()
+    if name and not _CONTAINER_NAME.match(name):
+        raise ConfigError(
+            f"{origin(cfg, 'name')} {name!r} is not a container name",
+            "use letters, digits, _ . - (e.g. dynamo-1)",
+        )
+    return name
+
+
+def _checked(cfg: Config, warnings: list[str]) -> str:
+    """Refuse malformed image names and sizes; say when a size has no effect. Returns the image."""
+    values.references(cfg, "image", "image_name", "registry")
+    size = shm_size(cfg)
+    if cfg.is_set("shm_size"):
+        warnings.append(f"--shm-size {size} has no effect: the container shares the host's IPC (--ipc host)")
+    if cfg.s.image.strip() and cfg.s.target.strip() and cfg.is_set("target"):
+        warnings.append("--target only names the default image; ignored with --image")
+    return cfg.s.image.strip() or default_image(cfg)
+
+
 def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[str, str]) -> RunRequest:
     s = cfg.s
     warnings: list[str] = list(cfg.warnings)
-    image = s.image.strip() or default_image(cfg)
-    if s.image.strip() and s.target.strip() and cfg.is_set("target"):
-        warnings.append("--target only names the default image; ignored with --image")
+    image = _checked(cfg, warnings)
     gpus = gpus_value(cfg)
     user = _user(cfg, host)
     envs, by_name_only = _envs(cfg)
@@ -190,19 +270,20 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
     env_file = ""
     if s.container_env_file:
         env_file = str(values.existing_path(cfg, s.container_env_file, origin(cfg, "container_env_file")))
+    interactive, tty = _terminal(cfg, host)
     return RunRequest(
         docker=s.docker_cli,
         image=image,
         image_is_default=not s.image.strip(),
         command=tuple(command),
         gpus=gpus,
-        interactive=s.interactive or s.mount_workspace,
-        tty=s.tty or s.mount_workspace,
+        interactive=interactive,
+        tty=tty,
         privileged=s.privileged if s.privileged is not None else s.mount_workspace,
         rm=s.rm,
         network=s.network,
-        runtime=s.runtime,
-        shm_size=s.shm_size,
+        runtime=_runtime(cfg, gpus, warnings),
+        shm_size=s.shm_size.strip(),
         ulimits=tuple(merge_ulimits(DEFAULT_ULIMITS, s.ulimits, origin(cfg, "ulimits"))),
         envs=tuple(envs),
         env_by_name=tuple(by_name_only),
@@ -213,7 +294,7 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
         workdir=s.workdir,
         user=user,
         group_add_root=bool(user) and user.split(":")[0] not in ("0", "root") and s.user.strip() == "host",
-        name=s.name,
+        name=_name(cfg),
         entrypoint=s.entrypoint,
         nixl_gds=s.use_nixl_gds,
         image_hint=suggest_build(Names(s.image_name, registry=s.registry), image),

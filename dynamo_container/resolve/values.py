@@ -13,11 +13,27 @@ from .. import matrix
 from ..config import Config
 from ..errors import ConfigError
 from ..naming import split_ref
-from ..secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
+from ..references import reference_problem, registry_problem, repository_problem, tag_problem
+from ..secrets import SECRET_ENV_VARS, looks_like_credential, looks_like_credential_value, secret_id_of
 from ..settings import by_name
 
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+# What each image-naming setting holds, and an example of a valid one.
+_REFERENCES = {
+    "image_name": (repository_problem, "repository name", "dynamo"),
+    "base_image_name": (repository_problem, "repository name", "dynamo-base"),
+    "base_image": (repository_problem, "repository name", "nvcr.io/nvidia/cuda-dl-base"),
+    "runtime_image": (repository_problem, "repository name", "nvcr.io/nvidia/cuda"),
+    "base_image_tag": (tag_problem, "tag", "25.01-cuda12.8-devel-ubuntu24.04"),
+    "runtime_image_tag": (tag_problem, "tag", "12.8.1-runtime-ubuntu24.04"),
+    "tag": (reference_problem, "image reference", "registry.example/team/dynamo:mine"),
+    "image": (reference_problem, "image reference", "dynamo:latest-vllm"),
+    "dev_image": (reference_problem, "image reference", "dynamo:latest-vllm"),
+    "registry": (registry_problem, "registry", "registry.example:5000/team"),
+}
 
 
 def origin(cfg: Config, name: str) -> str:
@@ -151,6 +167,11 @@ def build_args(cfg: Config) -> list[tuple[str, str]]:
                 "build args are stored in the image history",
                 how,
             )
+        if looks_like_credential_value(value):
+            raise ConfigError(
+                f"{flag} {name}=... holds a value in a token format; build args stay in the image history",
+                how,
+            )
     return out
 
 
@@ -190,3 +211,25 @@ def is_matrix(cfg: Config) -> bool:
     """Does the configuration name several frameworks or CUDA versions (a comma list or `all`)?"""
     fw, cuda = cfg.s.framework.strip().lower(), cfg.s.cuda_version.strip().lower()
     return "," in fw or fw == "all" or "," in cuda or cuda == "all"
+
+
+def references(cfg: Config, *names: str) -> None:
+    """Refuse an image name, tag, reference or registry that docker would refuse."""
+    for name in names:
+        value = getattr(cfg.s, name).strip()
+        check, kind, example = _REFERENCES[name]
+        problem = check(value) if value else ""
+        if problem:
+            raise ConfigError(
+                f"{origin(cfg, name)} {value!r} is not a valid {kind}: {problem}", f"e.g. {example}"
+            )
+
+
+def version_text(cfg: Config) -> str:
+    """A --version override: it becomes part of every image tag (v<version>-<framework>...)."""
+    value = cfg.s.version.strip()
+    if value and tag_problem(f"v{value.removeprefix('v')}"):
+        raise ConfigError(
+            f"{origin(cfg, 'version')} {value!r} cannot be part of an image tag", "e.g. --version 0.9.0"
+        )
+    return value

@@ -17,8 +17,9 @@ from invoke.exceptions import Exit
 from invoke.parser.argument import Argument
 from invoke.tasks import Task
 
-from ..config import load_config
+from ..config import Config, load_config
 from ..errors import DynamoError
+from ..secrets import SECRET_ENV_VARS, masker
 from ..settings import Group, SettingSpec, by_name, in_groups
 
 
@@ -60,6 +61,28 @@ class CheapArgument(Argument):
         return new
 
 
+CRASH_EXIT = 70  # EX_SOFTWARE: an internal error, told apart from a refused value (1)
+
+
+def crash_report(task: str, exc: BaseException) -> str:
+    """One line for an unexpected exception; its traceback goes to a file (secret values masked)."""
+    import tempfile
+    import time
+    import traceback
+
+    mask = masker(os.environ.get(var, "") for var in SECRET_ENV_VARS.values())
+    text = mask("".join(traceback.format_exception(exc)))
+    folder = Path(tempfile.gettempdir())
+    path = folder / f"dynamo-container-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    try:
+        path.write_text(f"invoke {task}\n{text}", encoding="utf-8")
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "the traceback could not be saved"
+    summary = mask(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+    return f"error: internal error in invoke {task}: {summary} ({where}; please report it)"
+
+
 def _attr(flag: str) -> str:
     return flag.replace("-", "_")
 
@@ -74,7 +97,7 @@ def _argument(names: list[str], **kw: Any) -> Argument:
 
 
 def _arguments(spec: SettingSpec, help_for_task: str = "") -> list[Argument]:
-    names = [spec.flag] + ([spec.short] if spec.short else [])
+    names = [spec.flag] + ([spec.alias] if spec.alias else []) + ([spec.short] if spec.short else [])
     help_text = (help_for_task or spec.help) + f" [env {spec.env_key}]"
     if spec.kind in ("bool", "optbool"):
         args = [_argument(names, kind=bool, default=None, help=help_text)]
@@ -142,20 +165,32 @@ def settings_task(
     extras: Sequence[Extra] = (ENV_FILE,),
     fixed: dict[str, Any] | None = None,
     help_texts: Mapping[str, str] | None = None,
+    takes_command: bool = False,
 ) -> Callable[[Callable[..., Any]], SettingsTask]:
     """Decorator: `body(c, cfg, **extras)` becomes a task with a flag per setting of `groups`.
 
-    `help_texts` replaces the declared help of a setting where this task uses it differently.
+    `help_texts` replaces the declared help of a setting where this task uses it differently;
+    `takes_command`: the task reads a command after `--` (every other task refuses one).
     """
     specs = [s for s in in_groups(*groups) if s.name not in exclude and s.cli]
     specs += [by_name()[n] for n in include]
+    has_dry_run = any(spec.name == "dry_run" for spec in specs)
+
+    def config_of(c: Context, parsed: dict[str, Any]) -> Config:
+        given = flags_given(specs, parsed)
+        if c.config.run.dry:  # invoke's own --dry: this tool's dry run, where the task has one
+            if not has_dry_run:
+                raise DynamoError(f"invoke --dry: {name} has no dry run", f"leave out --dry: invoke {name}")
+            given["dry_run"] = True
+        if c.remainder and not takes_command:
+            raise DynamoError(f"{name} takes no command after --: {c.remainder!r}", "leave out the -- part")
+        given.update(fixed or {})
+        return load_config(root, env_file=parsed.get("env_file"), environ=os.environ, flags=given)
 
     def wrap(body: Callable[..., Any]) -> SettingsTask:
         def run(c: Context, **parsed: Any) -> Any:
             try:
-                given = flags_given(specs, parsed)
-                given.update(fixed or {})
-                cfg = load_config(root, env_file=parsed.get("env_file"), environ=os.environ, flags=given)
+                cfg = config_of(c, parsed)
                 extra_values = {
                     e.name: parsed.get(_attr(e.name), e.default) for e in extras if e is not ENV_FILE
                 }
@@ -164,6 +199,8 @@ def settings_task(
                 raise Exit(f"error: {exc}" if exc.message else None, code=exc.exit_code) from None
             except KeyboardInterrupt:
                 raise Exit("interrupted", code=130) from None
+            except Exception as exc:  # the last resort: a bug reaches the user as one line, never a traceback
+                raise Exit(crash_report(name, exc), code=CRASH_EXIT) from None
 
         run.__doc__ = body.__doc__
         return SettingsTask(run, name=name, specs=specs, extras=extras, help_texts=help_texts)

@@ -53,6 +53,7 @@ def tasks(root: Path) -> list[SettingsTask]:
         include=("framework", "cuda_version", "target", "image_name", "registry", "dry_run", "docker_cli"),
         extras=(ENV_FILE, JSON),
         help_texts=RUN_HELP,
+        takes_command=True,
     )
     def run(c: Context, cfg: Config, json: bool = False) -> None:
         """Run a Dynamo image: GPUs, host network, shared memory, HF cache; `-- CMD ...` runs CMD in it."""

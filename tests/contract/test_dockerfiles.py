@@ -14,7 +14,7 @@ from dynamo_container.dockerfiles import Dockerfile, load
 from dynamo_container.plan.model import BuildPlan
 from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential
 from dynamo_container.version import VersionInfo
-from tests.helpers import PROJECT, plan_of
+from tests.helpers import PROJECT, make_repo, plan_of
 
 REAL = PROJECT / "container"
 STANDIN = PROJECT / "tests/fixtures/container"
@@ -49,7 +49,13 @@ def test_the_stages_are_the_ones_the_matrix_lists(family: str) -> None:
     assert dockerfile(family, matrix.EFA_DOCKERFILE).stage_names == matrix.EFA_STAGES
 
 
-def plans(family_dir: Path) -> Iterator[BuildPlan]:
+@pytest.fixture(scope="module")
+def release_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean checkout whose HEAD carries a version tag: what --release-build asks for."""
+    return make_repo(tmp_path_factory.mktemp("release"), tag="v1.0.0", commits_after=0)
+
+
+def plans(family_dir: Path, context: Path) -> Iterator[BuildPlan]:
     """A plan for every matrix row, target and platform, with every option that adds build args."""
     version = VersionInfo("v1.0.0", "1.0.0", "0" * 40, "0000000", True)
     for variant in matrix.VARIANTS:
@@ -67,6 +73,7 @@ def plans(family_dir: Path) -> Iterator[BuildPlan]:
                     "sccache_region": "r",
                     "vllm_max_jobs": "4" if variant.framework == "vllm" else None,
                     "release_build": True,
+                    "context": str(context),
                     "trtllm_use_nixl_kvcache_experimental": variant.framework == "trtllm",
                 }
                 cfg = load_config(
@@ -76,9 +83,9 @@ def plans(family_dir: Path) -> Iterator[BuildPlan]:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_every_build_arg_the_planner_passes_is_declared(family: str) -> None:
+def test_every_build_arg_the_planner_passes_is_declared(family: str, release_checkout: Path) -> None:
     checked = 0
-    for plan in plans(FAMILIES[family]):
+    for plan in plans(FAMILIES[family], release_checkout):
         for step in plan.steps:
             declared = load(Path(step.dockerfile or "")).declared_args()
             unused = [k for k, _ in step.build_args if k not in declared]
@@ -88,8 +95,8 @@ def test_every_build_arg_the_planner_passes_is_declared(family: str) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_every_target_the_planner_builds_is_a_stage(family: str) -> None:
-    for plan in plans(FAMILIES[family]):
+def test_every_target_the_planner_builds_is_a_stage(family: str, release_checkout: Path) -> None:
+    for plan in plans(FAMILIES[family], release_checkout):
         for step in plan.steps:
             assert step.target in load(Path(step.dockerfile or "")).stage_names, step.argv
 

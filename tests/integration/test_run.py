@@ -138,3 +138,33 @@ def test_ulimits_the_engine_cannot_grant(image: str) -> None:
         f"error: this engine cannot grant --ulimit memlock=-1 (the engine's hard limit is "
         f"{limits['memlock']})"
     )
+
+
+def test_ctrl_c_stops_and_removes_the_container(image: str, docker_client: Any) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.integration.conftest import INVOKE
+
+    name = f"dyntest-run-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DYNAMO_")}
+    argv = [INVOKE, "run", "--env-file", STANDIN_ENV, "--image", image, "--gpus", "none", "--name", name]
+    proc = subprocess.Popen(
+        [*argv, "--", "sleep", "300"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not docker_client.containers.list(filters={"name": f"^/{name}$"}):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # to invoke alone, as a supervisor would; not its process group
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert b"interrupted: the container exited" in err
+        assert docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for c in docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}):
+            c.remove(force=True)

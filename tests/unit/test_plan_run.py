@@ -27,10 +27,17 @@ ORIGINAL_DEFAULTS = [
 ]
 
 
+TERMINAL = Host(1234, 5678, stdin_tty=True)
+
+
 def run(
-    root: Path, command: list[str] | None = None, environ: dict[str, str] | None = None, **flags: Any
+    root: Path,
+    command: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+    host: Host = HOST,
+    **flags: Any,
 ) -> RunPlan:
-    return plan_run(resolve_run(config(root, **flags), command or [], HOST, environ or {}))
+    return plan_run(resolve_run(config(root, **flags), command or [], host, environ or {}))
 
 
 def contains(argv: tuple[str, ...], seq: list[str]) -> bool:
@@ -157,7 +164,7 @@ def test_credentials_only_by_name(tmp_path: Path) -> None:
 
 
 def test_mount_workspace(tmp_path: Path) -> None:
-    p = run(tmp_path, mount_workspace=True)
+    p = run(tmp_path, host=TERMINAL, mount_workspace=True)
     a = p.argv
     hf = tmp_path / ".cache" / "huggingface"
     assert contains(
@@ -177,6 +184,13 @@ def test_mount_workspace(tmp_path: Path) -> None:
     assert "-it" in a and "--privileged" in a and p.interactive
     assert p.create_dirs == (str(hf),)
     assert "--privileged" not in run(tmp_path, mount_workspace=True, privileged=False).argv
+
+
+def test_a_terminal_only_where_stdin_is_one(tmp_path: Path) -> None:
+    piped = run(tmp_path, mount_workspace=True).argv  # CI, a pipe: docker would refuse -t
+    assert "-i" in piped and "-it" not in piped and "-t" not in piped
+    assert "-it" not in run(tmp_path, host=TERMINAL, mount_workspace=True, tty=False).argv
+    assert "-t" in run(tmp_path, tty=True).argv
 
 
 def test_hf_cache(tmp_path: Path) -> None:
