@@ -15,7 +15,6 @@ from .execute import (
     StepRunner,
     failure_report,
     image_sizes,
-    is_ci,
     live_display,
     run_chain,
 )
@@ -54,21 +53,8 @@ def result_rows(results: Sequence[StepResult]) -> list[tuple[str, str, str, str,
 
 
 def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
-    rows = result_rows(results)
-    if is_ci():
-        print("Summary", file=stream)
-        for row in rows:
-            print("  " + " | ".join(c.replace("\n", " ") for c in row), file=stream)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Summary", title_justify="left")
-    for col in ("step", "image tags", "duration", "cached/total", "size"):
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(file=stream).print(table)
+    columns = ("step", "image tags", "duration", "cached/total", "size")
+    render.print_table("Summary", columns, result_rows(results), stream)
 
 
 def execute_build(

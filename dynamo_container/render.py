@@ -170,3 +170,31 @@ def print_matrix_plan(mplan: Any, stream: TextIO | None = None) -> None:
         print_plan(plan, stream, dry_run=False)
         print(file=stream)
     print("Dry run: nothing was run or written.", file=stream)
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    stream: TextIO | None = None,
+) -> None:
+    """A table whose cells are never cut: folded on a terminal, plain `a | b | c` lines otherwise.
+
+    Tags, image IDs and setting values are what people copy; a pipe or a CI log gets one line per row.
+    """
+    stream = stream or sys.stdout
+    rows = [list(r) for r in rows]
+    if not stream.isatty():
+        print(title, file=stream)
+        for row in rows:
+            print("  " + " | ".join(cell.replace("\n", " ") for cell in row), file=stream)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console(file=stream).print(table)

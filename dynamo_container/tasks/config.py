@@ -84,21 +84,11 @@ def show_config(cfg: Config, *, json: bool) -> None:
             }
         )
         return
-    from rich.console import Console
-    from rich.table import Table
-
     for w in cfg.warnings:
         render.warn(w)
-    table = Table(title="dynamo-container settings", title_justify="left")
-    table.add_column("setting", style="bold")
-    table.add_column("value")
-    table.add_column("source", style="dim")
-    for r in rows:
-        table.add_row(r["key"], r["value"], r["source"])
-    console = Console()
-    console.print(table)
-    files = ", ".join(cfg.env_files) or "none"
-    console.print(f"env files read: {files}", style="dim")
+    table = [(r["key"], r["value"], r["source"]) for r in rows]
+    render.print_table("dynamo-container settings", ("setting", "value", "source"), table)
+    print(f"env files read: {', '.join(cfg.env_files) or 'none'}")
 
 
 def tasks(root: Path) -> list[SettingsTask]:

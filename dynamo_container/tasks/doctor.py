@@ -30,26 +30,15 @@ DOCTOR_SETTINGS = (
     "cache_to",
     "ulimits",
 )
-_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
 
 def print_checks(checks: Sequence[Check]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from ..doctor import counts
 
-    table = Table(title="dynamo-container doctor", title_justify="left")
-    table.add_column("check", style="bold", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("detail")
-    table.add_column("fix", style="dim")
-    for c in checks:
-        table.add_row(c.name, f"[{_STYLE[c.status]}]{c.status}[/]", c.detail, c.fix)
-    console = Console()
-    console.print(table)
+    rows = [(c.name, c.status, c.detail, c.fix) for c in checks]
+    render.print_table("dynamo-container doctor", ("check", "status", "detail", "fix"), rows)
     n = counts(checks)
-    console.print(f"{n['pass']} passed, {n['warn']} warnings, {n['fail']} failed")
+    print(f"{n['pass']} passed, {n['warn']} warnings, {n['fail']} failed")
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
