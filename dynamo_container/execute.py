@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +162,8 @@ class StepRunner:
     def _stream(self, step: Step, display: Display, progress: BuildProgress) -> int:
         log_path = self.log_path(step)
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        if step.metadata:  # a previous run's file must not pass for this run's result
+            Path(step.metadata).unlink(missing_ok=True)
         with log_path.open("w", encoding="utf-8") as log:
             log.write("$ " + " ".join(step.argv) + "\n")
             proc = subprocess.Popen(
@@ -250,3 +252,38 @@ def image_sizes(engine: Engine, tags: Sequence[str]) -> dict[str, int]:
     except Exception:  # sizes are informative; a failed inspect must not fail a finished build
         return {}
     return {t: int(attrs.get("Size", 0)) for t, attrs in found.items() if attrs}
+
+
+@contextmanager
+def log_folders(folders: Iterable[Path], where: str) -> Iterator[None]:
+    """Hold each build's log folder for the length of the build: created, writable, and ours alone.
+
+    Two builds of the same combination at once would overwrite each other's logs; the second is
+    refused before its first step instead.
+    """
+    import fcntl
+
+    handles = []
+    try:
+        for folder in sorted(set(folders)):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                handle = (folder / ".lock").open("a")
+            except OSError as exc:
+                raise ConfigError(
+                    f"{where} {folder}: cannot write build logs there ({exc.strerror})",
+                    "point --log-dir at a writable folder",
+                ) from None
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                raise ConfigError(
+                    f"another build is writing its logs to {folder}",
+                    "wait for it, or give this one --log-dir",
+                ) from None
+            handles.append(handle)
+        yield
+    finally:
+        for handle in handles:
+            handle.close()

@@ -74,22 +74,29 @@ def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     warn_if_large(cfg)
 
 
+def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
+    return {Path(step.log).parent for step in plan.steps if step.log}
+
+
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
+    from .execute import log_folders
     from .receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
-    if not isinstance(plan, BuildPlan):
-        from .execute_matrix import default_jobs, execute_matrix
+    with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
+        if not isinstance(plan, BuildPlan):
+            from .execute_matrix import default_jobs, execute_matrix
 
-        def receipt(p: BuildPlan) -> Any:
-            return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
+            def receipt(p: BuildPlan) -> Any:
+                return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
-        return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
-    from .execute_plan import execute_build
+            return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
+        from .execute_plan import execute_build
 
-    return execute_build(plan, eng, run, on_finish=receipt_writer(plan, eng, log_dir, cfg.secrets, context))
+        on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
+        return execute_build(plan, eng, run, on_finish=on_finish)
 
 
 def efa_plan(cfg: Config) -> TaskPlan:
@@ -110,7 +117,10 @@ def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
     eng.ping()
     image = cfg.s.image.strip()
     eng.require_image(image, suggest_build(Names(cfg.s.image_name, registry=cfg.s.registry), image))
-    return execute_build(plan, eng, runner(cfg))
+    from .execute import log_folders
+
+    with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
+        return execute_build(plan, eng, runner(cfg))
 
 
 def run_plan(cfg: Config, command: list[str]) -> RunPlan:

@@ -8,11 +8,13 @@ cache statistics.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import render
 from .errors import ConfigError
 from .secrets import redact
 from .version import git_dirty
@@ -83,12 +85,36 @@ def base_image_refs(plan: Any) -> list[str]:
     return refs
 
 
+FAILED_SUFFIX = ".failed"
+
+
 def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
+    """<name>.json for a built image; a failure goes to <name>.failed.json and keeps the last good one.
+
+    Written to a temporary file and renamed, so a receipt is never half-written.
+    """
     folder = receipts_dir(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{receipt_name(receipt['framework'], receipt['cuda_version'], receipt['target'])}.json"
-    path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+    name = receipt_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
+    path = folder / f"{name}{'' if receipt['status'] == 'built' else FAILED_SUFFIX}.json"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
     return path
+
+
+def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per readable receipt (name, status, version, started, seconds), and a warning per other."""
+    rows, warnings = [], []
+    for path in sorted(receipts_dir(log_dir).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            rows.append(
+                {"name": path.stem, **{k: data[k] for k in ("status", "version", "started", "seconds")}}
+            )
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            warnings.append(f"{path} skipped: not a readable receipt ({type(exc).__name__})")
+    return rows, warnings
 
 
 def load_receipt(log_dir: Path, name: str) -> dict[str, Any]:
@@ -98,8 +124,8 @@ def load_receipt(log_dir: Path, name: str) -> dict[str, Any]:
         if path.is_file():
             try:
                 data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path} is not a receipt: {exc}") from None
+            except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSONDecodeError too
+                raise ConfigError(f"{path} is not a readable receipt: {exc}") from None
             return data
     known = ", ".join(sorted(p.stem for p in receipts_dir(log_dir).glob("*.json"))) or "none yet"
     raise ConfigError(f"no receipt {name!r}", f"receipts in {receipts_dir(log_dir)}: {known}")
@@ -153,6 +179,26 @@ def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
+    """Tag -> image ID from BuildKit's metadata file of each step that succeeded.
+
+    BuildKit's own result: a tag inspected afterwards may already point at another build's image.
+    """
+    ids: dict[str, str | None] = {}
+    for result in results:
+        step = result.step
+        if not (result.ok and step.metadata):
+            continue
+        try:
+            digest = json.loads(Path(step.metadata).read_text(encoding="utf-8"))[
+                "containerimage.config.digest"
+            ]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        ids |= {tag: str(digest) for tag in step.tags}
+    return ids
+
+
 def receipt_writer(
     plan: Any,
     engine: Any,
@@ -166,11 +212,13 @@ def receipt_writer(
     started = time.time()
 
     def write(results: list[Any], status: str) -> None:
-        built_tags = [t for r in results for t in r.step.tags if r.step.kind == "build"]
+        built = built_image_ids(results)
+        others = [t for r in results for t in r.step.tags if r.step.kind == "build" and t not in built]
         try:
-            built, bases = engine.image_ids(built_tags), engine.image_ids(base_image_refs(plan))
+            built |= engine.image_ids(others)
+            bases = engine.image_ids(base_image_refs(plan))
         except Exception:  # the receipt still records the plan and timings without an engine
-            built, bases = {}, {}
+            bases = {}
         receipt = make_receipt(
             plan,
             results,
@@ -181,7 +229,11 @@ def receipt_writer(
             dirty=git_dirty(context),
             secrets=secrets.values(),
         )
-        path = write_receipt(log_dir, receipt)
+        try:
+            path = write_receipt(log_dir, receipt)
+        except OSError as exc:  # the build itself is done: a receipt that cannot be written is a warning
+            render.warn(f"no receipt written under {receipts_dir(log_dir)}: {exc.strerror}")
+            return
         if not quiet:
             print(f"receipt: {path}")
 

@@ -38,6 +38,7 @@ class Step:
     env: tuple[tuple[str, str], ...] = ()
     log: str | None = None
     feeds_next: bool = False  # a later step builds FROM this step's image
+    metadata: str = ""  # BuildKit's --metadata-file of a buildx step: the image ID it built
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class Step:
             "platform": self.platform,
             "context": self.context,
             "log": self.log,
+            "metadata": self.metadata,
         }
 
 

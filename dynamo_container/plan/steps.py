@@ -51,10 +51,11 @@ class StepMaker:
         args = merge_args(spec.args, self.user_args)
         # a builder that cannot read the engine's images gets the next step's base through a registry
         output = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        metadata = str(self.log_dir / f"{spec.name}.metadata.json") if self.frontend.buildx else ""
         return Step(
             name=spec.name,
             title=spec.title,
-            argv=self._argv(spec, args, output),
+            argv=self._argv(spec, args, output, metadata),
             dockerfile=str(spec.dockerfile),
             target=spec.target,
             tags=tuple(spec.tags),
@@ -66,10 +67,12 @@ class StepMaker:
             env=self.frontend.env,
             log=str(self.log_dir / f"{spec.name}.log"),
             feeds_next=spec.feeds_next,
+            metadata=metadata,
         )
 
-    def _argv(self, spec: BuildSpec, args: Pairs, output: str) -> tuple[str, ...]:
+    def _argv(self, spec: BuildSpec, args: Pairs, output: str, metadata: str) -> tuple[str, ...]:
         argv = [*self.frontend.build_prefix(output), "--progress=plain", "--file", str(spec.dockerfile)]
+        argv += ["--metadata-file", metadata] if metadata else []
         argv += ["--target", spec.target, "--platform", self.platform]
         if self.network:
             argv += ["--network", self.network]

@@ -146,7 +146,8 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         frontend=frontend,
         container=values.existing_path(cfg, cfg.s.container_dir, origin(cfg, "container_dir"), folder=True),
         context=cfg.path(cfg.s.context),
-        log_dir=cfg.path(cfg.s.log_dir),
+        # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
+        log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
         push=cfg.s.push,
@@ -321,11 +322,6 @@ def _check_registry(req: BuildRequest) -> None:
 
 
 def for_combination(cfg: Config, framework: str, cuda: str) -> Config:
-    """The configuration of one combination of a matrix build (its own log folder)."""
-    settings = dataclasses.replace(
-        cfg.settings,
-        framework=framework,
-        cuda_version=cuda,
-        log_dir=str(cfg.path(cfg.s.log_dir) / matrix.combination_key(framework, cuda)),
-    )
+    """The configuration of one combination of a matrix build."""
+    settings = dataclasses.replace(cfg.settings, framework=framework, cuda_version=cuda)
     return dataclasses.replace(cfg, settings=settings)

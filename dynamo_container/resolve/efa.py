@@ -38,7 +38,7 @@ def resolve_efa(cfg: Config, frontend: Frontend) -> EfaRequest:
             cfg, s.container_dir, values.origin(cfg, "container_dir"), folder=True
         ),
         context=cfg.path(s.context),
-        log_dir=cfg.path(s.log_dir),
+        log_dir=cfg.path(s.log_dir) / "efa",
         frontend=frontend,
         network=s.build_network,
         user_args=tuple(values.build_args(cfg)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from pathlib import Path
 
 from invoke.context import Context
@@ -22,7 +21,7 @@ DIFF = Extra(
 
 
 def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from ..receipts import diff_receipts, load_receipt, receipts_dir
+    from ..receipts import diff_receipts, list_receipts, load_receipt, receipts_dir
 
     names = [n for item in diff for n in item.split(",") if n.strip()]
     if names:
@@ -37,19 +36,10 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
         for line in lines or ["no differences"]:
             print(f"  {line}")
         return
+    rows, warnings = list_receipts(cfg.path(cfg.s.log_dir))
+    for warning in warnings:
+        render.warn(warning)
     folder = receipts_dir(cfg.path(cfg.s.log_dir))
-    rows = []
-    for path in sorted(folder.glob("*.json")):
-        data = jsonlib.loads(path.read_text(encoding="utf-8"))
-        rows.append(
-            {
-                "name": path.stem,
-                "status": data.get("status"),
-                "version": data.get("version"),
-                "started": data.get("started"),
-                "seconds": data.get("seconds"),
-            }
-        )
     if json:
         render.print_json(rows)
         return

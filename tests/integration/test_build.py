@@ -106,9 +106,13 @@ def test_a_failing_run_names_step_stage_and_instruction(names: Names, tmp_path: 
     assert "error: step 2/2 (framework: vllm image" in r.stderr
     assert "stage runtime, instruction RUN echo about to fail && exit 3" in r.stderr
     assert "Dockerfile.vllm:" in r.stderr
-    assert f"last lines of {logs / 'framework.log'}" in r.stderr
-    assert "about to fail" in (logs / "framework.log").read_text()
+    log = logs / "vllm-cuda12.9" / "framework.log"  # each combination logs into a folder of its own
+    assert f"last lines of {log}" in r.stderr
+    assert "about to fail" in log.read_text()
     assert "Traceback" not in r.stderr
+    # the failure has a receipt of its own; a good build's receipt would stay where it was
+    assert (logs / "receipts" / "vllm-12.9-runtime.failed.json").is_file()
+    assert not (logs / "receipts" / "vllm-12.9-runtime.json").exists()
 
 
 def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: Any, registry: str) -> None:

@@ -516,3 +516,12 @@ def test_remote_builder_pushes_the_images_later_steps_build_from(repo: Path) -> 
         "--push",
         "--load",
     ]
+
+
+def test_buildx_steps_record_their_image_id_in_a_metadata_file(repo: Path) -> None:
+    p = plan(repo, target="runtime")
+    for step in p.steps:
+        assert step.metadata == str(Path(step.log or "").with_name(f"{step.name}.metadata.json"))
+        assert step.argv[step.argv.index("--metadata-file") + 1] == step.metadata
+    legacy = plan(repo, frontend=Frontend("docker", buildx=False), target="runtime")
+    assert all(not s.metadata and "--metadata-file" not in s.argv for s in legacy.steps)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from dynamo_container.receipts import diff_receipts, receipt_name
 from dynamo_container.secrets import redact
 
@@ -37,3 +40,43 @@ def test_receipt_helpers() -> None:
         "step base cache: 0/5 -> 5/5 cached",
         "step base time: 10.0s -> 0.5s",
     ]
+
+
+def test_image_ids_come_from_buildkit_metadata_of_steps_that_succeeded(tmp_path: Path) -> None:
+    from dynamo_container.execute import StepResult
+    from dynamo_container.plan.model import Step
+    from dynamo_container.receipts import built_image_ids
+
+    def step(name: str, metadata: str) -> Step:
+        return Step(name, name, ("docker",), tags=(f"img:{name}", f"img:{name}-latest"), metadata=metadata)
+
+    good = tmp_path / "good.metadata.json"
+    good.write_text(json.dumps({"containerimage.config.digest": "sha256:" + "a" * 64}))
+    torn = tmp_path / "torn.metadata.json"
+    torn.write_text('{"containerimage.con')
+    results = [
+        StepResult(step("good", str(good)), 1),
+        StepResult(step("torn", str(torn)), 2),
+        StepResult(step("failed", str(good)), 3, returncode=1),
+        StepResult(step("legacy", ""), 4),
+    ]
+    assert built_image_ids(results) == {
+        "img:good": "sha256:" + "a" * 64,
+        "img:good-latest": "sha256:" + "a" * 64,
+    }
+
+
+def test_a_failure_keeps_the_last_good_receipt_and_listing_skips_unreadable_files(tmp_path: Path) -> None:
+    from dynamo_container.receipts import list_receipts, receipts_dir, write_receipt
+
+    base = {"framework": "vllm", "cuda_version": "12.9", "target": "runtime", "version": "v1", "started": "t"}
+    good = write_receipt(tmp_path, {**base, "status": "built", "seconds": 3})
+    bad = write_receipt(tmp_path, {**base, "status": "failed at step framework", "seconds": 1})
+    assert good.name == "vllm-12.9-runtime.json" and bad.name == "vllm-12.9-runtime.failed.json"
+    assert json.loads(good.read_text())["status"] == "built"
+    (receipts_dir(tmp_path) / "truncated.json").write_text('{"status": "bu')
+    (receipts_dir(tmp_path) / "binary.json").write_bytes(b"\xff\xfe\x00")
+    rows, warnings = list_receipts(tmp_path)
+    assert [r["name"] for r in rows] == ["vllm-12.9-runtime.failed", "vllm-12.9-runtime"]
+    assert len(warnings) == 2 and all("not a readable receipt" in w for w in warnings)
+    assert not list(receipts_dir(tmp_path).glob(".*.tmp"))  # written whole, then renamed
