@@ -33,6 +33,7 @@ from .doctor_checks import (
     is_standin,
 )
 from .errors import DynamoError
+from .preflight import containerd_store
 from .version import VersionInfo
 
 if TYPE_CHECKING:
@@ -140,9 +141,7 @@ def gather(cfg: Config) -> Probes:
         found["engine_error"] = exc
     found["runtimes"] = tuple(info.get("Runtimes") or {})
     found["nvidia_hook"] = shutil.which("nvidia-container-runtime-hook") is not None
-    found["containerd_store"] = any(
-        "io.containerd.snapshotter" in str(value) for pair in info.get("DriverStatus") or [] for value in pair
-    )
+    found["containerd_store"] = containerd_store(info)
     found["docker_root"] = str(info.get("DockerRootDir", ""))
     if found["cli_path"]:
         found["buildx"] = s.build_frontend != "build" and has_buildx(docker)

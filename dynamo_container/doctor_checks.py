@@ -15,6 +15,7 @@ from . import matrix
 from .config import Config
 from .context import ContextReport, size_warning
 from .errors import ConfigError, DynamoError
+from .preflight import CONTAINER_BUILDER_FIX, unexportable_cache
 from .render import human_size
 from .version import VersionInfo
 
@@ -30,8 +31,6 @@ MIN_API_VERSION = (1, 41)  # Docker Engine 20.10
 DISK_GB: dict[str, int] = {"none": 15, "vllm": 40, "sglang": 40, "trtllm": 60}
 STANDIN_DISK_GB = 1
 _GB = 1_000_000_000
-# Cache types a `docker`-driver builder cannot export (without the containerd image store).
-_INLINE_ONLY = "inline"
 
 NOT_CHECKED_FIX = "fix the engine check first"
 PRUNE_FIX = (
@@ -41,11 +40,6 @@ PRUNE_FIX = (
 TOOLKIT_FIX = (
     "install the NVIDIA Container Toolkit and run `nvidia-ctk runtime configure --runtime=docker`, then "
     "restart dockerd; without GPUs run with --gpus none (DYNAMO_GPUS=none)"
-)
-CONTAINER_BUILDER_FIX = (
-    "build on a docker-container builder (docker buildx create --name dynamo --driver docker-container "
-    "--bootstrap, then --builder dynamo with --registry), enable the containerd image store, or use "
-    "--cache-to type=inline"
 )
 
 
@@ -138,12 +132,6 @@ def check_buildkit(buildx: bool, frontend: str, cli_found: bool = True) -> Check
     )
 
 
-def cache_type(entry: str) -> str:
-    """The `type` of a --cache-to value (a bare reference means type=registry, as in buildx)."""
-    fields = dict(part.partition("=")[::2] for part in entry.split(",") if part.strip())
-    return fields.get("type", "registry").strip().lower() or "registry"
-
-
 def check_builder(
     *,
     builder: str,
@@ -163,7 +151,7 @@ def check_builder(
     if error is not None:
         return Check(name, "fail", error.message, error.hint)
     label = f"{builder} ({driver or '?'} driver)"
-    exports = sorted({t for t in (cache_type(e) for e in cache_to) if t != _INLINE_ONLY})
+    exports = unexportable_cache(cache_to, driver, containerd_store)
     if driver == "docker" and not containerd_store:
         if exports:
             return Check(

@@ -176,6 +176,16 @@ class Engine:
         except Exception as exc:  # sockets and docker-py raise several unrelated types for the same cause
             raise explain_engine_error(self.url, exc) from None
 
+    def info(self) -> dict[str, Any]:
+        """`docker info` of the engine (storage driver, runtimes, data root)."""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
+        if light is not None:
+            status, data = light.get("/info")
+            return data if status == 200 and isinstance(data, dict) else {}
+        return dict(self.client().info())
+
     def inspect_images(self, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """`docker image inspect` of each reference (None when absent)."""
         from .engine_api import light_api

@@ -62,8 +62,9 @@ def runner(cfg: Config) -> StepRunner:
 
 
 def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
-    """What can be known before step 1: the checkout has what the Dockerfiles read; the context size."""
+    """What can be known before step 1 (see preflight.py), then the context-size warning."""
     from .context import warn_if_large
+    from .preflight import check_build
     from .sources import check_family, summary
 
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
@@ -71,6 +72,9 @@ def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     problems = check_family(cfg.path(cfg.s.container_dir), context, names)
     if problems:
         raise ConfigError(*summary(problems, context))
+    s = cfg.s
+    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
+    check_build(plan.steps, engine(cfg), frontend, cfg.s.cache_to, cfg.s.dev_image.strip())
     warn_if_large(cfg)
 
 

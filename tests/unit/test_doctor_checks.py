@@ -9,7 +9,6 @@ import pytest
 from dynamo_container import doctor_checks
 from dynamo_container.doctor_checks import (
     Check,
-    cache_type,
     check_api_version,
     check_builder,
     check_buildkit,
@@ -74,21 +73,6 @@ def test_buildkit() -> None:
     forced = check_buildkit(False, "buildx")
     assert forced.status == "fail" and "buildx" in forced.fix
     assert check_buildkit(False, "auto", cli_found=False).status == "warn"
-
-
-@pytest.mark.parametrize(
-    ("entry", "kind"),
-    [
-        ("type=inline", "inline"),
-        ("type=registry,ref=r/x:cache,mode=max", "registry"),
-        ("mode=max,type=local,dest=/tmp/c", "local"),
-        ("registry.example/app:cache", "registry"),
-        ("ref=r/x", "registry"),
-        ("type=GHA", "gha"),
-    ],
-)
-def test_cache_type(entry: str, kind: str) -> None:
-    assert cache_type(entry) == kind
 
 
 def test_builder() -> None:

@@ -1,0 +1,57 @@
+"""Before step 1 of a real build: cache the builder can export, registries that answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynamo_container.plan.model import Step
+from dynamo_container.preflight import (
+    cache_type,
+    containerd_store,
+    pushed_registries,
+    registry_answers,
+    unexportable_cache,
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "kind"),
+    [
+        ("type=inline", "inline"),
+        ("type=registry,ref=r/x:cache,mode=max", "registry"),
+        ("mode=max,type=local,dest=/tmp/c", "local"),
+        ("registry.example/app:cache", "registry"),
+        ("ref=r/x", "registry"),
+        ("type=GHA", "gha"),
+    ],
+)
+def test_cache_type(entry: str, kind: str) -> None:
+    assert cache_type(entry) == kind
+
+
+def test_the_docker_driver_exports_inline_cache_only() -> None:
+    entries = ["type=inline", "type=registry,ref=r/c", "r/c2", "type=local,dest=/tmp/c"]
+    assert unexportable_cache(entries, "docker", containerd_store=False) == ["local", "registry"]
+    assert unexportable_cache(entries, "docker", containerd_store=True) == []
+    assert unexportable_cache(entries, "docker-container", containerd_store=False) == []
+    assert containerd_store({"DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]})
+    assert not containerd_store({"DriverStatus": [["Backing Filesystem", "extfs"]]}) and not containerd_store(
+        {}
+    )
+
+
+def test_pushed_registries_are_the_hosts_of_pushed_tags() -> None:
+    steps = [
+        Step(
+            "base", "b", ("docker", "buildx", "build", "--push"), tags=("reg.example:5000/t/dynamo-base:1",)
+        ),
+        Step(
+            "framework", "f", ("docker", "buildx", "build", "--load"), tags=("reg.example:5000/t/dynamo:1",)
+        ),
+        Step("push", "p", ("docker", "push", "x"), kind="push", tags=("localhost/dynamo:1", "dynamo:2")),
+    ]
+    assert pushed_registries(steps) == ["reg.example:5000", "localhost"]
+
+
+def test_a_registry_that_does_not_answer_is_named() -> None:
+    assert registry_answers("127.0.0.1:1", timeout=1) != ""  # loopback, a port nothing listens on
