@@ -5,16 +5,8 @@ and the DYNAMO_* env-file keys are generated from that declaration. The tasks th
 `dynamo_container/tasks/`.
 """
 
-from importlib import import_module
 from pathlib import Path
 
-from invoke import Collection
+from dynamo_container.tasks import collection
 
-from dynamo_container.tasks import MODULES
-
-ROOT = Path(__file__).resolve().parent
-
-ns = Collection()
-for name in MODULES:
-    for task in import_module(f"dynamo_container.tasks.{name}").tasks(ROOT):
-        ns.add_task(task)
+ns = collection(Path(__file__).resolve().parent)

@@ -52,6 +52,10 @@ def _check_name(engine: Engine, plan: RunPlan) -> None:
 
 def check_engine(engine: Engine, plan: RunPlan) -> None:
     """What would make `docker run` fail, each as one clear line before anything starts."""
+    if shutil.which(plan.argv[0]) is None:
+        raise EngineError(
+            f"docker CLI {plan.argv[0]!r} not found", "install one (scripts/engine-up) or fix --docker-cli"
+        )
     engine.ping()
     engine.require_image(plan.image, plan.image_hint)
     if plan.gpus:

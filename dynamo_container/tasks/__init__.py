@@ -1,4 +1,27 @@
 """The invoke glue: one module per task family. Each parses flags into a Config, calls the library
 and prints or executes; the library never imports this package."""
 
+import sys
+from pathlib import Path
+
+from invoke.collection import Collection
+
 MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
+
+
+def collection(root: Path) -> Collection:
+    """Every task, for the project at `root`; refuses a command line invoke's parser would misread."""
+    from importlib import import_module
+
+    from .argv import problem
+
+    ns = Collection()
+    for name in MODULES:
+        for task in import_module(f"{__name__}.{name}").tasks(root):
+            ns.add_task(task)
+    if Path(sys.argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
+        message = problem(sys.argv, ns.tasks)
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(1)
+    return ns

@@ -67,9 +67,9 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
+    """The statistics and a label of where they came from."""
     from ..sccache import find_sccache, parse_stats, query_server
 
-    """The statistics and a label of where they came from."""
     if file == "-":
         return parse_stats((stdin or sys.stdin).read(), "stdin"), "stdin"
     if file:
@@ -78,6 +78,10 @@ def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tu
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"--file {file} is not text", "save it with: sccache --show-stats --stats-format=json > FILE"
+            ) from None
         return parse_stats(text, file), file
     binary = find_sccache(str(cfg.path(cfg.s.sccache_install_dir)))
     if binary is None:

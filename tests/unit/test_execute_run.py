@@ -74,7 +74,7 @@ def test_a_missing_image_names_how_to_build_it() -> None:
 
 
 def test_gpus_need_the_nvidia_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/docker" if name == "docker" else None)
     with pytest.raises(EngineError, match=r"--gpus all needs the NVIDIA container runtime.*runtimes: runc"):
         check_engine(ENGINE, run_plan(gpus="all"))
     check_engine(dataclasses.replace(ENGINE, runtimes=("runc", "nvidia")), run_plan(gpus="all"))
