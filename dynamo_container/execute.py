@@ -254,18 +254,41 @@ def image_sizes(engine: Engine, tags: Sequence[str]) -> dict[str, int]:
     return {t: int(attrs.get("Size", 0)) for t, attrs in found.items() if attrs}
 
 
+def _first_missing(folder: Path) -> Path | None:
+    """The highest folder of `folder`'s ancestry (itself included) that does not exist yet."""
+    missing = None
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _remove_if_unused(folder: Path, top: Path) -> None:
+    """Take back folders a refused build created: only the lock file in them, nothing logged."""
+    (folder / ".lock").unlink(missing_ok=True)
+    for path in (folder, *folder.parents):
+        try:
+            path.rmdir()  # only empty folders go
+        except OSError:
+            return
+        if path == top:
+            return
+
+
 @contextmanager
 def log_folders(folders: Iterable[Path], where: str) -> Iterator[None]:
     """Hold each build's log folder for the length of the build: created, writable, and ours alone.
 
     Two builds of the same combination at once would overwrite each other's logs; the second is
-    refused before its first step instead.
+    refused before its first step instead. Folders this made stay only if something was logged.
     """
     import fcntl
 
-    handles = []
+    handles, created = [], []
     try:
         for folder in sorted(set(folders)):
+            top = _first_missing(folder)
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 handle = (folder / ".lock").open("a")
@@ -274,16 +297,17 @@ def log_folders(folders: Iterable[Path], where: str) -> Iterator[None]:
                     f"{where} {folder}: cannot write build logs there ({exc.strerror})",
                     "point --log-dir at a writable folder",
                 ) from None
+            if top is not None:
+                created.append((folder, top))
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 handle.close()
-                raise ConfigError(
-                    f"another build is writing its logs to {folder}",
-                    "wait for it, or give this one --log-dir",
-                ) from None
+                raise ConfigError(f"another build is writing its logs to {folder}", "wait for it") from None
             handles.append(handle)
         yield
     finally:
         for handle in handles:
             handle.close()
+        for folder, top in created:
+            _remove_if_unused(folder, top)

@@ -61,10 +61,9 @@ def runner(cfg: Config) -> StepRunner:
     return StepRunner(cfg.secrets, cfg.root, cfg.path(cfg.s.log_dir))
 
 
-def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
-    """What can be known before step 1 (see preflight.py), then the context-size warning."""
-    from .context import warn_if_large
-    from .preflight import check_build
+def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
+    """A real build: its log folders held, everything knowable checked, then the steps run."""
+    from .execute import log_folders
     from .sources import check_family, summary
 
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
@@ -72,6 +71,16 @@ def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     problems = check_family(cfg.path(cfg.s.container_dir), context, names)
     if problems:
         raise ConfigError(*summary(problems, context))
+    with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
+        preflight(cfg, plan)
+        return execute(cfg, plan)
+
+
+def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
+    """What can be known before step 1 (see preflight.py), then the context-size warning."""
+    from .context import warn_if_large
+    from .preflight import check_build
+
     s = cfg.s
     frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
     check_build(plan.steps, engine(cfg), frontend, cfg.s.cache_to, cfg.s.dev_image.strip())
@@ -84,23 +93,20 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
-    from .execute import log_folders
     from .receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
-    with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
-        if not isinstance(plan, BuildPlan):
-            from .execute_matrix import default_jobs, execute_matrix
+    if not isinstance(plan, BuildPlan):
+        from .execute_matrix import default_jobs, execute_matrix
 
-            def receipt(p: BuildPlan) -> Any:
-                return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
+        def receipt(p: BuildPlan) -> Any:
+            return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
-            return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
-        from .execute_plan import execute_build
+        return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
+    from .execute_plan import execute_build
 
-        on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
-        return execute_build(plan, eng, run, on_finish=on_finish)
+    return execute_build(plan, eng, run, on_finish=receipt_writer(plan, eng, log_dir, cfg.secrets, context))
 
 
 def efa_plan(cfg: Config) -> TaskPlan:

@@ -36,10 +36,13 @@ def tag_problem(tag: str) -> str:
 
 def registry_problem(registry: str) -> str:
     """A registry host with an optional port and namespace path: `reg.example:5000/team`."""
-    domain, _, namespace = registry.strip().rstrip("/").partition("/")
+    value = registry.strip().rstrip("/")
+    domain, _, namespace = value.partition("/")
     if not domain:
         return "empty registry"
-    if not _DOMAIN.match(domain):
+    if not _is_domain(domain):  # no host: a namespace on the default registry (docker.io/<namespace>)
+        domain, namespace = "", value
+    elif not _DOMAIN.match(domain):
         return f"{domain!r} is not a host[:port]"
     bad = [p for p in namespace.split("/") if namespace and not _PATH.match(p)]
     return f"namespace part {bad[0]!r} must be lowercase letters, digits and . _ -" if bad else ""

@@ -29,6 +29,7 @@ def resolve_efa(cfg: Config, frontend: Frontend) -> EfaRequest:
     s = cfg.s
     if not s.image.strip():
         raise ConfigError("--image is required", "name the runtime or dev image to add the EFA layer to")
+    values.references(cfg, "image")
     values.platform(cfg)  # refuses an unknown platform before anything is planned
     return EfaRequest(
         image=s.image.strip(),

@@ -9,7 +9,7 @@ from invoke.collection import Collection
 MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
 
 
-def collection(root: Path) -> Collection:
+def collection(root: Path, argv: list[str] | None = None) -> Collection:
     """Every task, for the project at `root`; refuses a command line invoke's parser would misread."""
     from importlib import import_module
 
@@ -19,8 +19,9 @@ def collection(root: Path) -> Collection:
     for name in MODULES:
         for task in import_module(f"{__name__}.{name}").tasks(root):
             ns.add_task(task)
-    if Path(sys.argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
-        message = problem(sys.argv, ns.tasks)
+    argv = sys.argv if argv is None else argv
+    if argv and Path(argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
+        message = problem(argv, ns.tasks)
         if message:
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(1)

@@ -50,8 +50,7 @@ def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
         else:
             render.print_plan(plan)
         return
-    pipeline.preflight(cfg, plan)
-    pipeline.execute(cfg, plan)
+    pipeline.build(cfg, plan)
 
 
 def run_build(cfg: Config, *, json: bool = False) -> None:
