@@ -39,22 +39,29 @@ class PlanLike(Protocol):
     def run_hint(self) -> str: ...
 
 
-def result_rows(results: Sequence[StepResult]) -> list[tuple[str, str, str, str, str]]:
+def result_rows(
+    results: Sequence[StepResult], steps: Sequence[Step] = ()
+) -> list[tuple[str, str, str, str, str]]:
+    """One row per step: what it built, or that it failed (its tags not made) or never ran."""
     rows = []
     for r in results:
         step = r.step
         cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
         size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
+        tags = "\n".join(step.tags) or "-"
+        if not r.ok:
+            tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
         status = "" if r.ok else f" (failed, exit {r.returncode})"
-        rows.append(
-            (f"{r.index}. {step.name}{status}", "\n".join(step.tags) or "-", f"{r.seconds:.1f}s", cache, size)
-        )
+        rows.append((f"{r.index}. {step.name}{status}", tags, f"{r.seconds:.1f}s", cache, size))
+    for index, step in enumerate(steps[len(results) :], len(results) + 1):
+        tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
+        rows.append((f"{index}. {step.name} (not run)", tags, "-", "-", "-"))
     return rows
 
 
-def print_results(results: Sequence[StepResult], stream: TextIO) -> None:
+def print_results(results: Sequence[StepResult], stream: TextIO, steps: Sequence[Step] = ()) -> None:
     columns = ("step", "image tags", "duration", "cached/total", "size")
-    render.print_table("Summary", columns, result_rows(results), stream)
+    render.print_table("Summary", columns, result_rows(results, steps), stream)
 
 
 def execute_build(
@@ -92,7 +99,7 @@ def execute_build(
         _interrupted(results, plan.steps, runner, on_finish)
     if not ok:
         failed = results[-1]
-        print_results(results, out)
+        print_results(results, out, plan.steps)
         if on_finish:
             on_finish(results, f"failed at step {failed.step.name}")
         raise StepFailed(failure_report(failed, total, runner.log_path(failed.step)), failed.returncode)

@@ -68,3 +68,19 @@ def test_a_stopped_runner_starts_nothing(tmp_path: Path) -> None:
     runner.stop_all()
     result = runner.run(sh("late", "touch started"), 1, Lines())
     assert result.returncode == 130 and not (tmp_path / "started").exists()
+
+
+def test_the_summary_marks_what_a_failure_left_unbuilt() -> None:
+    from dynamo_container.execute_plan import result_rows
+
+    steps = [
+        Step("base", "b", ("docker",), tags=("dyn-base:1",)),
+        Step("framework", "f", ("docker",), tags=("dyn:1", "dyn:latest")),
+        Step("local-dev", "l", ("docker",), tags=("dyn:1-local-dev",)),
+    ]
+    results = [StepResult(steps[0], 1, seconds=1.0), StepResult(steps[1], 2, seconds=2.0, returncode=1)]
+    rows = result_rows(results, steps)
+    assert [r[0] for r in rows] == ["1. base", "2. framework (failed, exit 1)", "3. local-dev (not run)"]
+    assert rows[0][1] == "dyn-base:1"
+    assert rows[1][1] == "not built: dyn:1\nnot built: dyn:latest"
+    assert rows[2][1] == "not built: dyn:1-local-dev"
