@@ -176,6 +176,14 @@ class Engine:
         except Exception as exc:  # sockets and docker-py raise several unrelated types for the same cause
             raise explain_engine_error(self.url, exc) from None
 
+    def version(self) -> str:
+        """The engine's version and API version ('' when it does not say)."""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
+        data = light.get("/version")[1] if light is not None else self.client().version()
+        return f"{data.get('Version', '')} {data.get('ApiVersion', '')}" if isinstance(data, dict) else ""
+
     def info(self) -> dict[str, Any]:
         """`docker info` of the engine (storage driver, runtimes, data root)."""
         from .engine_api import light_api

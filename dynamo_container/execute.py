@@ -8,6 +8,7 @@ loop: a single build runs one chain, a matrix build one chain per combination, i
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,9 +20,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .engine import Engine
+
+if TYPE_CHECKING:
+    from .buildkey import BuildKeys
 from .errors import ConfigError
 from .plan.model import Step
 from .progress import BuildProgress
@@ -38,6 +42,8 @@ class StepResult:
     returncode: int = 0
     progress: BuildProgress = field(default_factory=BuildProgress)
     sizes: dict[str, int] = field(default_factory=dict)
+    key: str = ""  # the step's build key ("" when it cannot be keyed)
+    up_to_date: bool = False  # skipped: the engine has what this key built under every tag
 
     @property
     def ok(self) -> bool:
@@ -220,6 +226,30 @@ def run_chain(
         if not result.ok:
             return False
     return True
+
+
+def image_of(step: Step, engine: Engine) -> str | None:
+    """The image ID a finished step built: BuildKit's metadata file, else its first tag."""
+    if step.metadata:
+        try:
+            data = json.loads(Path(step.metadata).read_text(encoding="utf-8"))
+            return str(data["containerimage.config.digest"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return engine.image_ids(step.tags[:1]).get(step.tags[0]) if step.tags else None
+
+
+def run_or_skip(step: Step, index: int, keys: BuildKeys | None, run: Callable[[], StepResult]) -> StepResult:
+    """Skip a step that is up to date; else run it and record what its key built."""
+    verdict = keys.up_to_date(step) if keys is not None else None
+    if verdict is not None and verdict.image:
+        return StepResult(step, index, key=verdict.key, up_to_date=True)
+    result = run()
+    if verdict is not None and verdict.key:
+        result.key = verdict.key
+        if result.ok and keys is not None:
+            keys.record(step, verdict.key, image_of(step, keys.engine))
+    return result
 
 
 def failure_report(result: StepResult, total: int, log_path: Path) -> str:

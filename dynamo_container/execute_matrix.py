@@ -12,14 +12,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import render
 from .engine import Engine
 from .errors import Interrupted, StepFailed
-from .execute import PlainDisplay, StepResult, StepRunner, run_chain
+from .execute import PlainDisplay, StepResult, StepRunner, run_chain, run_or_skip
 from .plan.matrix import MatrixPlan
 from .plan.model import BuildPlan, Step
+
+if TYPE_CHECKING:
+    from .buildkey import BuildKeys
 
 GB = 1024**3
 JOB_MEMORY = 2 * GB  # about what one compile job needs
@@ -48,13 +51,18 @@ def default_jobs() -> int:
     return max(1, min(cpus, available // JOB_MEMORY))
 
 
-def _chain(plan: BuildPlan, runner: StepRunner, stream: TextIO, receipt: ReceiptFor) -> Outcome:
+def _chain(
+    plan: BuildPlan, runner: StepRunner, stream: TextIO, receipt: ReceiptFor, keys: BuildKeys | None
+) -> Outcome:
     out = Outcome(plan)
     started = time.monotonic()
 
     def one(step: Step, index: int) -> StepResult:
         display = PlainDisplay(f"{plan.key} {step.name}", time.monotonic(), stream)
-        return runner.run(step, index, display)
+        result = run_or_skip(step, index, keys, lambda: runner.run(step, index, display))
+        if result.up_to_date:
+            display.line(f"up to date (build key {result.key[:12]})")
+        return result
 
     ok = run_chain(plan.steps, one, out.results)
     if ok:
@@ -84,6 +92,7 @@ def execute_matrix(
     jobs: int,
     receipt: ReceiptFor,
     stream: TextIO | None = None,
+    keys: BuildKeys | None = None,
 ) -> list[Outcome]:
     out = stream or sys.stdout
     for w in mplan.warnings:
@@ -93,7 +102,7 @@ def execute_matrix(
     engine.ping()
     print(f"matrix: {len(mplan.plans)} combinations, {jobs} at a time", file=out)
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        running = {pool.submit(_chain, plan, runner, out, receipt): plan for plan in mplan.plans}
+        running = {pool.submit(_chain, plan, runner, out, receipt, keys): plan for plan in mplan.plans}
         _wait(set(running), runner)
     outcomes = [fut.result() for fut in running]
     print_outcomes(outcomes, runner, out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, Protocol, TextIO
+from typing import TYPE_CHECKING, NoReturn, Protocol, TextIO
 
 from . import render
 from .engine import Engine
@@ -17,8 +17,12 @@ from .execute import (
     image_sizes,
     live_display,
     run_chain,
+    run_or_skip,
 )
 from .plan.model import Step
+
+if TYPE_CHECKING:
+    from .buildkey import BuildKeys
 
 OnFinish = Callable[[list[StepResult], str], None]
 
@@ -47,6 +51,7 @@ def result_rows(
     for r in results:
         step = r.step
         cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
+        cache = "up to date" if r.up_to_date else cache
         size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
         tags = "\n".join(step.tags) or "-"
         if not r.ok:
@@ -70,8 +75,12 @@ def execute_build(
     runner: StepRunner,
     stream: TextIO | None = None,
     on_finish: OnFinish | None = None,
+    keys: BuildKeys | None = None,
 ) -> list[StepResult]:
-    """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way."""
+    """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way.
+
+    With `keys`, a step that is up to date is skipped (see buildkey.py).
+    """
     out = stream or sys.stdout
     for w in plan.warnings:
         render.warn(w)
@@ -85,9 +94,13 @@ def execute_build(
     def one(step: Step, index: int) -> StepResult:
         print(file=out)
         print(render.style(f"Step {index}/{total}: {step.title}", render.BOLD, out), file=out)
-        render.print_command(step.argv, step.env, out)
-        with live_display(f"{index}/{total} {step.name}", time.monotonic(), out) as display:
-            result = runner.run(step, index, display)
+
+        def run() -> StepResult:
+            render.print_command(step.argv, step.env, out)
+            with live_display(f"{index}/{total} {step.name}", time.monotonic(), out) as display:
+                return runner.run(step, index, display)
+
+        result = run_or_skip(step, index, keys, run)
         if result.ok:
             _done(engine, result, index, total, out)
         return result
@@ -117,7 +130,9 @@ def _done(engine: Engine, result: StepResult, index: int, total: int, out: TextI
     if step.kind == "build" and step.tags:
         result.sizes = image_sizes(engine, step.tags[:1])
     done = f"done in {result.seconds:.1f}s"
-    if step.kind == "build":
+    if result.up_to_date:
+        done = f"up to date: nothing changed since it built {step.tags[0]} (build key {result.key[:12]})"
+    elif step.kind == "build":
         done += f" ({result.progress.cached}/{result.progress.total} steps cached)"
     print(render.style(f"Step {index}/{total} {done}", render.DIM, out), file=out)
 

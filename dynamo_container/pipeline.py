@@ -24,6 +24,7 @@ from .version import VersionInfo, describe
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
 if TYPE_CHECKING:
+    from .buildkey import BuildKeys
     from .execute import StepRunner
     from .plan.matrix import MatrixPlan
     from .plan.run import RunPlan
@@ -91,22 +92,42 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
     return {Path(step.log).parent for step in plan.steps if step.log}
 
 
+def build_keys(cfg: Config, eng: Engine) -> BuildKeys | None:
+    """The up-to-date checks of a real build; None with --force (every step runs)."""
+    if cfg.s.force:
+        return None
+    from .buildkey import BuildKeys, frontend_identity
+
+    s = cfg.s
+    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
+    identity = frontend_identity(
+        s.docker_cli, frontend.buildx, frontend.builder, frontend.driver, eng.version()
+    )
+    return BuildKeys(eng, cfg.path(s.log_dir), identity)
+
+
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
     from .receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
-    if not isinstance(plan, BuildPlan):
-        from .execute_matrix import default_jobs, execute_matrix
+    keys = build_keys(cfg, eng)
+    try:
+        if not isinstance(plan, BuildPlan):
+            from .execute_matrix import default_jobs, execute_matrix
 
-        def receipt(p: BuildPlan) -> Any:
-            return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
+            def receipt(p: BuildPlan) -> Any:
+                return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
-        return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt)
-    from .execute_plan import execute_build
+            return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt, keys=keys)
+        from .execute_plan import execute_build
 
-    return execute_build(plan, eng, run, on_finish=receipt_writer(plan, eng, log_dir, cfg.secrets, context))
+        on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
+        return execute_build(plan, eng, run, on_finish=on_finish, keys=keys)
+    finally:
+        if keys is not None:
+            keys.save()
 
 
 def efa_plan(cfg: Config) -> TaskPlan:

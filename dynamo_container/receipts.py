@@ -52,6 +52,8 @@ def make_receipt(
                 "cached": r.progress.cached,
                 "total": r.progress.total,
                 "tags": list(r.step.tags),
+                "key": r.key,
+                "up_to_date": r.up_to_date,
             }
         )
     return {
@@ -187,7 +189,7 @@ def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
     ids: dict[str, str | None] = {}
     for result in results:
         step = result.step
-        if not (result.ok and step.metadata):
+        if not (result.ok and step.metadata) or result.up_to_date:  # a skipped step wrote no metadata
             continue
         try:
             digest = json.loads(Path(step.metadata).read_text(encoding="utf-8"))[

@@ -92,6 +92,11 @@ class Settings:
         (), "BuildKit --cache-to destination, e.g. type=inline (repeatable)."
     )
     no_cache: bool = _setting(False, "Build without using the build cache.")
+    force: bool = _setting(
+        False,
+        "Run every build step, also one that is up to date (its inputs unchanged since it built the image "
+        "the engine still has under its tags).",
+    )
     build_contexts: tuple[str, ...] = _setting(
         (), "Extra named build context NAME=PATH (repeatable).", flag="build-context"
     )

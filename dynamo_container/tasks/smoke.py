@@ -27,6 +27,7 @@ NOT_FOR_SMOKE = (
     "dry_run",
     "push",
     "no_cache",
+    "force",
     "cache_from",
     "cache_to",
     "jobs",
