@@ -127,6 +127,12 @@ def warn(message: str, stream: TextIO | None = None) -> None:
     print(style(f"warning: {message}", YELLOW, stream), file=stream)
 
 
+SKIP_NOTE = (
+    "A build step whose inputs are unchanged since it built the image the engine still has under its "
+    "tags is skipped as up to date (--force runs every step)."
+)
+
+
 def print_plan(plan: Any, stream: TextIO | None = None, *, dry_run: bool = True) -> None:
     """Configuration summary, then each step's command exactly as it would run."""
     stream = stream or sys.stdout
@@ -141,6 +147,8 @@ def print_plan(plan: Any, stream: TextIO | None = None, *, dry_run: bool = True)
     if dry_run:
         print(file=stream)
         print("Dry run: nothing was run or written.", file=stream)
+        if any(step.kind == "build" for step in plan.steps):
+            print(SKIP_NOTE, file=stream)
         if plan.run_hint:
             print(f"After a build, run it with: {plan.run_hint}", file=stream)
 
@@ -170,6 +178,7 @@ def print_matrix_plan(mplan: Any, stream: TextIO | None = None) -> None:
         print_plan(plan, stream, dry_run=False)
         print(file=stream)
     print("Dry run: nothing was run or written.", file=stream)
+    print(SKIP_NOTE, file=stream)
 
 
 def print_table(
