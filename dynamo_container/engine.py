@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, EngineError
@@ -105,11 +106,16 @@ def builder_driver(docker: str, builder: str) -> str:
     return "docker"
 
 
+DEFAULT_ENGINE = "unix:///var/run/docker.sock"
+
+
 @functools.cache
 def engine_url(docker: str, docker_host: str = "") -> str:
     """The engine the docker CLI talks to: DOCKER_HOST, else the CLI's current context."""
     if docker_host:
         return docker_host
+    if _uses_default_context():  # what the CLI would answer, without starting it
+        return DEFAULT_ENGINE
     try:
         out = subprocess.run(
             [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
@@ -122,7 +128,23 @@ def engine_url(docker: str, docker_host: str = "") -> str:
         out = None
     if out is not None and out.returncode == 0 and out.stdout.strip():
         return out.stdout.strip()
-    return "unix:///var/run/docker.sock"
+    return DEFAULT_ENGINE
+
+
+def _uses_default_context() -> bool:
+    """No DOCKER_CONTEXT and no currentContext in the CLI's config.json: the default engine socket."""
+    import json
+
+    if os.environ.get("DOCKER_CONTEXT"):
+        return False
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
+    try:
+        current = json.loads(config.read_text(encoding="utf-8")).get("currentContext", "")
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, AttributeError):
+        return False  # let the CLI say
+    return current in ("", "default")
 
 
 @functools.cache
@@ -230,7 +252,6 @@ _PROC_LIMITS = {
 
 def local_engine_limits(url: str, pidfile: str = "/var/run/docker.pid") -> dict[str, int]:
     """Hard resource limits of a local dockerd (-1: unlimited); {} when the engine is not local."""
-    from pathlib import Path
 
     if not url.startswith("unix://"):
         return {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from dynamo_container.engine import explain_engine_error, ulimit_problems
 
 
@@ -21,3 +25,23 @@ def test_ulimit_problems() -> None:
         "nofile=65536:65536 (the engine's hard limit is 20000)"
     ]
     assert ulimit_problems(["memlock=-1"], {}) == []  # a remote engine: nothing to compare with
+
+
+def test_the_default_context_needs_no_cli_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dynamo_container import engine
+
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    engine.engine_url.cache_clear()
+    missing_cli = "/nonexistent/docker"  # would be asked only for another context
+    assert engine.engine_url(missing_cli) == engine.DEFAULT_ENGINE  # no config.json
+    (tmp_path / "config.json").write_text('{"currentContext": "default"}')
+    engine.engine_url.cache_clear()
+    assert engine.engine_url(missing_cli) == engine.DEFAULT_ENGINE
+    (tmp_path / "config.json").write_text('{"currentContext": "remote"}')
+    engine.engine_url.cache_clear()
+    assert engine.engine_url(missing_cli) == engine.DEFAULT_ENGINE  # the CLI cannot answer: the default
+    assert not engine._uses_default_context()
+    monkeypatch.setenv("DOCKER_CONTEXT", "other")
+    assert not engine._uses_default_context()
+    engine.engine_url.cache_clear()
