@@ -29,12 +29,12 @@ import shutil
 import stat
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .context import Matcher, ignore_file
+from .context import Matcher, ignore_file, kept_entries
 from .dockerfiles import Dockerfile, Stage, load
 from .engine import Engine, buildx_plugin
 from .plan.model import Step
@@ -150,26 +150,12 @@ class StatCache:
         partial.replace(self.path)
 
 
-def _entries(root: Path, matcher: Matcher) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Every entry the context keeps (folders included: an empty one is part of a COPY)."""
-    stack: list[tuple[str, str, tuple[bool, ...]]] = [(str(root), "", ())]
-    while stack:
-        folder, rel, info = stack.pop()
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            path = f"{rel}/{entry.name}" if rel else entry.name
-            excluded, child_info = matcher.match(path, info)
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if is_dir and (not excluded or matcher.may_include_under(path)):
-                stack.append((entry.path, path, child_info))
-            if not excluded:
-                yield path, entry
-
-
 def tree_digest(root: Path, matcher: Matcher, cache: StatCache) -> str | None:
     """Paths, modes, contents and link targets of what a context sends; None when unreadable."""
     sha = hashlib.sha256()
+    unreadable: list[str] = []
     try:
-        for rel, entry in _entries(root, matcher):
+        for rel, entry, _ in kept_entries(root, matcher, unreadable):
             st = entry.stat(follow_symlinks=False)
             kind = stat.S_IFMT(st.st_mode)
             if stat.S_ISREG(st.st_mode):
@@ -181,7 +167,7 @@ def tree_digest(root: Path, matcher: Matcher, cache: StatCache) -> str | None:
             sha.update(f"{rel}\0{kind}\0{stat.S_IMODE(st.st_mode):o}\0{detail}\n".encode())
     except OSError:
         return None
-    return sha.hexdigest()
+    return None if unreadable else sha.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -312,15 +312,18 @@ class Matcher:
 # walking and measuring
 
 
-def walk(
+def kept_entries(
     root: Path, matcher: Matcher, unreadable: list[str] | None = None
-) -> Iterator[tuple[str, int, bool]]:
-    """(path relative to root, size, is a regular file) of every non-folder entry the context keeps."""
+) -> Iterator[tuple[str, os.DirEntry[str], bool]]:
+    """(path relative to root, entry, is a folder) of everything the context keeps, folders included.
+
+    Folders no exception can reach are not entered; one that cannot be listed is named in `unreadable`.
+    """
     stack: list[tuple[str, str, tuple[bool, ...]]] = [(str(root), "", ())]
     while stack:
         folder, rel, info = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             if unreadable is not None:
                 unreadable.append(rel or ".")
@@ -332,19 +335,26 @@ def walk(
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
-            if is_dir:
-                if not excluded or matcher.may_include_under(path):
-                    stack.append((entry.path, path, child_info))
-                continue
-            if excluded:
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                if unreadable is not None:
-                    unreadable.append(path)
-                continue
-            yield path, st.st_size, stat.S_ISREG(st.st_mode)
+            if is_dir and (not excluded or matcher.may_include_under(path)):
+                stack.append((entry.path, path, child_info))
+            if not excluded:
+                yield path, entry, is_dir
+
+
+def walk(
+    root: Path, matcher: Matcher, unreadable: list[str] | None = None
+) -> Iterator[tuple[str, int, bool]]:
+    """(path relative to root, size, is a regular file) of every non-folder entry the context keeps."""
+    for path, entry, is_dir in kept_entries(root, matcher, unreadable):
+        if is_dir:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            if unreadable is not None:
+                unreadable.append(path)
+            continue
+        yield path, st.st_size, stat.S_ISREG(st.st_mode)
 
 
 def kept_files(root: Path, ignore: Path | None = None) -> list[str]:

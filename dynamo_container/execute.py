@@ -228,15 +228,27 @@ def run_chain(
     return True
 
 
+def metadata_image_id(step: Step) -> str | None:
+    """The image ID in BuildKit's --metadata-file of a step (None without a readable one).
+
+    BuildKit's own result: a tag inspected afterwards may already point at another build's image.
+    """
+    if not step.metadata:
+        return None
+    try:
+        return str(
+            json.loads(Path(step.metadata).read_text(encoding="utf-8"))["containerimage.config.digest"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def image_of(step: Step, engine: Engine) -> str | None:
     """The image ID a finished step built: BuildKit's metadata file, else its first tag."""
-    if step.metadata:
-        try:
-            data = json.loads(Path(step.metadata).read_text(encoding="utf-8"))
-            return str(data["containerimage.config.digest"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    return engine.image_ids(step.tags[:1]).get(step.tags[0]) if step.tags else None
+    image = metadata_image_id(step)
+    if image is None and step.tags:
+        image = engine.image_ids(step.tags[:1]).get(step.tags[0])
+    return image
 
 
 def run_or_skip(step: Step, index: int, keys: BuildKeys | None, run: Callable[[], StepResult]) -> StepResult:

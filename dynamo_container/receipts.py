@@ -182,22 +182,14 @@ def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 
 def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
-    """Tag -> image ID from BuildKit's metadata file of each step that succeeded.
+    """Tag -> image ID from BuildKit's metadata file of each step that ran and succeeded."""
+    from .execute import metadata_image_id
 
-    BuildKit's own result: a tag inspected afterwards may already point at another build's image.
-    """
     ids: dict[str, str | None] = {}
     for result in results:
-        step = result.step
-        if not (result.ok and step.metadata) or result.up_to_date:  # a skipped step wrote no metadata
-            continue
-        try:
-            digest = json.loads(Path(step.metadata).read_text(encoding="utf-8"))[
-                "containerimage.config.digest"
-            ]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        ids |= {tag: str(digest) for tag in step.tags}
+        image = metadata_image_id(result.step) if result.ok and not result.up_to_date else None
+        if image is not None:
+            ids |= {tag: image for tag in result.step.tags}
     return ids
 
 
