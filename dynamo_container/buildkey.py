@@ -37,6 +37,7 @@ from typing import Any
 from .context import Matcher, ignore_file, kept_entries
 from .dockerfiles import Dockerfile, Stage, load
 from .engine import Engine, buildx_plugin
+from .errors import DynamoError
 from .plan.model import Step
 
 SCHEMA = "dynamo-container build key 1"
@@ -44,13 +45,15 @@ RACY_SECONDS = 2.0  # a file modified this recently may change again within the 
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}|(?P<bare>[A-Za-z_]\w*))"
 )
-_NOT_KEYABLE_FLAGS = ("--no-cache", "--pull", "--push", "--cache-to", "--builder")
+_NOT_KEYABLE_FLAGS = ("--no-cache", "--pull", "--push", "--cache-to", "--builder", "--output", "-o")
 
 
 def not_keyable(step: Step) -> str:
-    """Why a step always runs ('' when it may be keyed)."""
+    """Why a step always runs ('' when it may be keyed): only image builds into the engine are keyed."""
     if step.kind != "build":
         return f"a {step.kind} step"
+    if not (step.tags and step.dockerfile):
+        return "it builds no tagged image from a Dockerfile"
     flag = next((f for f in _NOT_KEYABLE_FLAGS if f in step.argv), "")
     return f"{flag} given" if flag else ""
 
@@ -197,7 +200,10 @@ class BuildKeys:
 
     def _inputs(self, step: Step) -> list[Any] | str:
         dockerfile = Path(step.dockerfile or "")
-        df = load(dockerfile)
+        try:
+            df = load(dockerfile)
+        except DynamoError as exc:  # the build itself will say what is wrong with it
+            return exc.message
         refs = image_refs(df, step)
         if refs is None:
             return "a FROM that cannot be expanded"

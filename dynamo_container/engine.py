@@ -60,6 +60,7 @@ def has_buildx(docker: str) -> bool:
     return probe.returncode == 0
 
 
+@functools.cache  # a build asks for it while planning, before step 1 and for its build keys
 def choose_frontend(docker: str, mode: str, builder: str, *, dry_run: bool) -> FrontendChoice:
     """buildx when asked or available (mode auto|buildx|build), else the CLI's built-in BuildKit client."""
     if shutil.which(docker) is None:

@@ -28,11 +28,20 @@ if TYPE_CHECKING:
     from .execute import StepRunner
     from .plan.matrix import MatrixPlan
     from .plan.run import RunPlan
+    from .resolve.trtllm import WheelRequest
+
+
+def frontend(cfg: Config, *, dry_run: bool | None = None) -> FrontendChoice:
+    """How builds run (buildx or build, which builder); a dry run tolerates a missing docker CLI."""
+    s = cfg.s
+    return choose_frontend(
+        s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run if dry_run is None else dry_run
+    )
 
 
 def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
     s = cfg.s
-    choice = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run)
+    choice = frontend(cfg)
     version = values.version_text(cfg)
     return describe(cfg.path(s.context), version=version, commit=s.commit_sha), choice
 
@@ -83,8 +92,9 @@ def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     from .preflight import check_build
 
     s = cfg.s
-    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
-    check_build(plan.steps, engine(cfg), frontend, cfg.s.cache_to, cfg.s.dev_image.strip())
+    check_build(
+        plan.steps, engine(cfg), frontend(cfg, dry_run=False).frontend, s.cache_to, s.dev_image.strip()
+    )
     warn_if_large(cfg)
 
 
@@ -135,9 +145,7 @@ def efa_plan(cfg: Config) -> TaskPlan:
     from .plan.efa import plan_efa
     from .resolve.efa import resolve_efa
 
-    s = cfg.s
-    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run).frontend
-    return plan_efa(resolve_efa(cfg, frontend))
+    return plan_efa(resolve_efa(cfg, frontend(cfg).frontend))
 
 
 def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
@@ -167,3 +175,32 @@ def execute_run(cfg: Config, plan: RunPlan) -> None:
 
     check_engine(engine(cfg), plan)
     execute_run(plan, os.environ, cfg.secrets)
+
+
+def wheel_plan(
+    cfg: Config, *, output_dir: str, commit: str, arch: str, git_url: str
+) -> tuple[WheelRequest, TaskPlan | None]:
+    """`invoke trtllm-wheel`: the request, and the plan of its steps (None: a matching wheel is reused)."""
+    from .plan.wheel import plan_steps, summary
+    from .resolve.trtllm import wheel_request
+
+    req = wheel_request(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
+    if req.reuse:
+        return req, None
+    warnings = () if req.git_lfs else ("git-lfs is not installed: TRT-LLM's large files stay pointers",)
+    steps = plan_steps(req, frontend(cfg).frontend, cfg.path(cfg.s.log_dir))
+    return req, TaskPlan(tuple(steps), summary(req), warnings=warnings)
+
+
+def execute_wheel(cfg: Config, req: WheelRequest, plan: TaskPlan) -> tuple[Path, str]:
+    """Run the wheel's steps; the one wheel they left and its commit.txt line."""
+    from .execute_plan import execute_build
+
+    execute_build(plan, engine(cfg), runner(cfg))
+    wheels = sorted(req.output_dir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise ConfigError(
+            f"the TRT-LLM build left {len(wheels)} wheels in {req.output_dir}",
+            f"see the build folder {req.output_dir / 'build'}",
+        )
+    return wheels[0], (req.output_dir / "commit.txt").read_text(encoding="utf-8", errors="replace").strip()

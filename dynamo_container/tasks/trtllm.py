@@ -8,7 +8,6 @@ from invoke.context import Context
 
 from .. import render
 from ..config import Config
-from ..errors import ConfigError
 from .cli import ENV_FILE, Extra, SettingsTask, settings_task
 
 OUTPUT_DIR = Extra(
@@ -27,41 +26,20 @@ SETTINGS = (
     "trtllm_src_dir",
     "trtllm_cuda_archs",
     "build_network",
-    "tensorrtllm_commit",
-    "tensorrtllm_git_url",
-    "tensorrtllm_pip_wheel_dir",
-)
+)  # (--commit, --git-url and --output-dir default to the DYNAMO_TENSORRTLLM_* settings)
 
 
 def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_url: str) -> None:
     from .. import pipeline
-    from ..engine import choose_frontend
-    from ..execute_plan import execute_build
-    from ..plan.model import TaskPlan
-    from ..plan.wheel import plan_steps as plan_wheel
-    from ..plan.wheel import summary
-    from ..resolve.trtllm import wheel_request
 
-    s = cfg.s
-    req = wheel_request(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
-    if req.reuse:
+    req, plan = pipeline.wheel_plan(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
+    if plan is None:
         print(f"reusing {req.reuse}")
-        return
-    frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=s.dry_run).frontend
-    warnings = () if req.git_lfs else ("git-lfs is not installed: TRT-LLM's large files stay pointers",)
-    plan = TaskPlan(tuple(plan_wheel(req, frontend, cfg.path(s.log_dir))), summary(req), warnings=warnings)
-    if s.dry_run:
+    elif cfg.s.dry_run:
         render.print_plan(plan)
-        return
-    execute_build(plan, pipeline.engine(cfg), pipeline.runner(cfg))
-    wheels = sorted(req.output_dir.glob("*.whl"))
-    if len(wheels) != 1:
-        raise ConfigError(
-            f"the TRT-LLM build left {len(wheels)} wheels in {req.output_dir}",
-            f"see the build folder {req.output_dir / 'build'}",
-        )
-    marker = (req.output_dir / "commit.txt").read_text(encoding="utf-8", errors="replace").strip()
-    print(f"TensorRT-LLM wheel: {wheels[0]} (commit.txt: {marker})")
+    else:
+        wheel, marker = pipeline.execute_wheel(cfg, req, plan)
+        print(f"TensorRT-LLM wheel: {wheel} (commit.txt: {marker})")
 
 
 def tasks(root: Path) -> list[SettingsTask]:

@@ -30,11 +30,15 @@ def test_expansion_follows_dockerfile_rules() -> None:
 
 
 def test_steps_that_always_run() -> None:
-    build = Step("s", "s", ("docker", "buildx", "build", "--load", "."))
-    assert not_keyable(build) == ""
+    def build(*words: str, tags: tuple[str, ...] = ("img:1",), dockerfile: str = "Dockerfile") -> Step:
+        return Step("s", "s", ("docker", "buildx", "build", *words, "."), tags=tags, dockerfile=dockerfile)
+
+    assert not_keyable(build("--load")) == ""
     assert not_keyable(Step("p", "p", ("docker", "push", "x"), kind="push")) == "a push step"
-    for flag in ("--no-cache", "--pull", "--push", "--cache-to", "--builder"):
-        assert not_keyable(Step("s", "s", ("docker", "buildx", "build", flag, "."))) == f"{flag} given"
+    for flag in ("--no-cache", "--pull", "--push", "--cache-to", "--builder", "--output"):
+        assert not_keyable(build(flag)) == f"{flag} given"
+    # a build that writes files (the TRT-LLM wheel) or makes no image is never skipped
+    assert not_keyable(build("--output", tags=())) == "it builds no tagged image from a Dockerfile"
 
 
 def test_a_target_needs_its_stages_and_their_images() -> None:
