@@ -18,7 +18,6 @@ from .plan.build import plan_build
 from .plan.model import BuildPlan, TaskPlan
 from .resolve import values
 from .resolve.build import Host, resolve_build
-from .resolve.values import is_matrix
 from .version import VersionInfo, describe
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
@@ -53,7 +52,7 @@ def host() -> Host:
 def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
     """The plan of one build or of a matrix build, and a note when the build frontend is a fallback."""
     version, choice = probe(cfg)
-    if is_matrix(cfg):
+    if values.is_matrix(cfg):
         from .plan.matrix import plan_matrix
         from .resolve.matrix import resolve_matrix
 

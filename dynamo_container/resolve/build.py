@@ -144,7 +144,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         names=names,
         version=version,
         frontend=frontend,
-        container=values.existing_path(cfg, cfg.s.container_dir, origin(cfg, "container_dir"), folder=True),
+        container=_family(cfg, fw),
         context=cfg.path(cfg.s.context),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
         log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
@@ -240,6 +240,18 @@ def _check_options(
         warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
     if s.release_build:
         _check_release(cfg, version)
+
+
+def _family(cfg: Config, fw: matrix.Framework) -> Path:
+    """The Dockerfile family: a folder holding the Dockerfiles this framework's build reads."""
+    where = origin(cfg, "container_dir")
+    folder = values.existing_path(cfg, cfg.s.container_dir, where, folder=True)
+    for name in dict.fromkeys((matrix.BASE_DOCKERFILE, fw.dockerfile)):
+        if not (folder / name).is_file():
+            raise ConfigError(
+                f"{where} {cfg.s.container_dir} has no {name}", "point it at the Dockerfile family"
+            )
+    return folder
 
 
 def _check_release(cfg: Config, version: VersionInfo) -> None:

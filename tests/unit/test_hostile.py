@@ -178,6 +178,7 @@ BUILD_CASES = [
     ),
     case("build", "--container-dir", "nowhere", message="--container-dir nowhere: no such file or folder"),
     case("build", "--container-dir", "README", message="--container-dir README is not a folder"),
+    case("build", "--container-dir", ".", message="--container-dir . has no Dockerfile"),
     case(
         "build",
         "--framework",
@@ -378,3 +379,32 @@ def test_there_are_at_least_a_hundred_cases_over_every_task() -> None:
     assert len(CASES) >= 100
     tasks = {next(a for a in c.args if not a.startswith("-")) for c in CASES}
     assert set(ALL_TASKS) <= tasks
+
+
+def test_a_bug_is_one_line_and_a_traceback_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import re
+    import tempfile
+
+    from dynamo_container.tasks import cli
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"boom with {TOKEN} inside")
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setattr(cli, "load_config", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", sys.argv)
+    code = run_invoke(["invoke", "config"])
+    err = capsys.readouterr().err
+    assert code == CRASH_EXIT
+    assert err.count("\n") == 1 and "Traceback" not in err and TOKEN not in err
+    found = re.match(
+        r"error: internal error in invoke config: RuntimeError: boom with \*\*\*\* inside "
+        r"\(the traceback is in (\S+); please report it\)$",
+        err.strip(),
+    )
+    assert found, err
+    report = Path(found[1]).read_text()
+    assert report.startswith("invoke config\nTraceback") and "RuntimeError" in report and TOKEN not in report
