@@ -52,6 +52,7 @@ VALUE_FLAGS = frozenset(
         "-t",
         "--builder",
         "--progress",
+        "--metadata-file",
         "--output",
         "-o",
         "--name",

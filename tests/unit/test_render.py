@@ -1,0 +1,29 @@
+"""Printed commands: one flag with its value per line, so a dry run reads (and pastes) as it runs."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from dynamo_container.render import format_command
+from tests.helpers import plan
+
+
+def test_every_flag_the_planner_emits_gets_a_line_with_its_value(repo: Path) -> None:
+    plans = [
+        plan(repo, target="runtime", make_efa=True, push=True, registry="reg.example:5000/t"),
+        plan(repo, target="local-dev", cache_from=("type=local,src=/c",), cache_to=("type=inline",)),
+        plan(repo, framework="trtllm", tensorrtllm_git_url="https://g", tensorrtllm_commit="c"),
+    ]
+    for p in plans:
+        for step in p.steps:
+            text = format_command(step.argv, step.env)
+            lines = text.split(" \\\n    ")
+            if Path(step.argv[0]).name != "docker" or len(lines) == 1:
+                continue
+            assert all(line.startswith("-") for line in lines[1:-1]), text
+            last = shlex.split(lines[-1])
+            assert not last[0].startswith("-") or len(last) <= 2, text  # a flag, or the positional part
+            assert shlex.split(text.replace(" \\\n    ", " ")) == [f"{k}={v}" for k, v in step.env] + list(
+                step.argv
+            )
