@@ -21,9 +21,11 @@ def test_every_flag_the_planner_emits_gets_a_line_with_its_value(repo: Path) -> 
             lines = text.split(" \\\n    ")
             if Path(step.argv[0]).name != "docker" or len(lines) == 1:
                 continue
-            assert all(line.startswith("-") for line in lines[1:-1]), text
-            last = shlex.split(lines[-1])
-            assert not last[0].startswith("-") or len(last) <= 2, text  # a flag, or the positional part
+            for line in lines[1:-1]:  # a flag alone, or a flag and its value
+                words = shlex.split(line)
+                assert words[0].startswith("-") and len(words) <= 2, line
+                assert len(words) == 1 or not words[1].startswith("-"), line
+            assert not any(w.startswith("-") for w in shlex.split(lines[-1])), lines[-1]  # the context
             assert shlex.split(text.replace(" \\\n    ", " ")) == [f"{k}={v}" for k, v in step.env] + list(
                 step.argv
             )
