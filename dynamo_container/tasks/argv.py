@@ -39,6 +39,17 @@ class _TaskFlags:
         return flags
 
 
+def _nearest(spelled: str, flags: _TaskFlags) -> str:
+    """The task's flag a mistyped one most likely meant ('' for none close, or one of invoke's own)."""
+    import difflib
+
+    from invoke.program import Program
+
+    core = {_spelling(name) for arg in Program().core_args() for name in arg.names}
+    close = difflib.get_close_matches(spelled, list(flags.canonical), n=1, cutoff=0.8)
+    return close[0] if close and spelled not in core else ""
+
+
 def problem(argv: Sequence[str], tasks: Mapping[str, Task]) -> str:  # type: ignore[type-arg]
     """What is wrong with the command line, or ''."""
     words = list(argv[1:])
@@ -58,7 +69,12 @@ def problem(argv: Sequence[str], tasks: Mapping[str, Task]) -> str:  # type: ign
             flags, values = _TaskFlags.of(tasks[word]), {}
             continue
         spelled, equals, value = word.partition("=")
-        if flags is None or spelled not in flags.canonical:
+        if flags is None:
+            continue
+        if spelled not in flags.canonical:
+            typo = _nearest(spelled, flags) if spelled.startswith("--") else ""
+            if typo:
+                return f"{spelled}: no such flag (did you mean {typo}?)"
             continue
         canonical = flags.canonical[spelled]
         if canonical not in flags.takes_value:

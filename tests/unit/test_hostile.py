@@ -195,6 +195,8 @@ BUILD_CASES = [
         "trtllm",
         message="--framework is given twice (vllm, then trtllm)",
     ),
+    case("build", "--frmework", "vllm", message="--frmework: no such flag (did you mean --framework?)"),
+    case("run", "--gpu", "all", message="--gpu: no such flag (did you mean --gpus?)"),
     case("build", "--dry-run", "--", "echo", "hi", message="build takes no command after --"),
     case("build", "--jobs", "0", message="--jobs must be a positive whole number"),
     case("build", "--vllm-max-jobs", "x", message="--vllm-max-jobs must be a positive whole number"),
