@@ -75,12 +75,21 @@ class Names:
 
 
 def remove_images(client: Any, repos: list[str]) -> None:
+    """Every image tagged under `repos`, and any left known only by a digest there (a pulled one)."""
+
+    def ours(repo: str) -> bool:
+        return any(repo == r or repo.endswith("/" + r) for r in repos)
+
     for image in client.images.list():
         for tag in image.tags:
-            repo = tag.rsplit(":", 1)[0]
-            if any(repo == r or repo.endswith("/" + r) for r in repos):
+            if ours(tag.rsplit(":", 1)[0]):
                 with contextlib.suppress(Exception):  # already gone with an earlier tag
                     client.images.remove(tag, force=True, noprune=False)
+    for image in client.images.list():
+        digests = image.attrs.get("RepoDigests") or []
+        if not image.tags and any(ours(d.split("@", 1)[0]) for d in digests):
+            with contextlib.suppress(Exception):
+                client.images.remove(image.id, force=True, noprune=False)
 
 
 @pytest.fixture
