@@ -84,9 +84,7 @@ def _stage_refs(stage: Stage) -> list[str]:
     refs = [stage.base]
     for ins in stage.instructions:
         refs += [v for v in (ins.flag("from"),) if v]
-        for spec in ins.flag_values("mount"):
-            opts = dict(part.partition("=")[::2] for part in spec.split(","))
-            refs += [opts["from"]] if opts.get("from") else []
+        refs += [opts["from"] for opts in ins.mounts() if opts.get("from")]
     return refs
 
 

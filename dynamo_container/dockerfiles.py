@@ -41,6 +41,12 @@ class Instruction:
     def flag_values(self, name: str) -> list[str]:
         return [f.partition("=")[2] for f in self.flags if f.partition("=")[0] == f"--{name}"]
 
+    def mounts(self) -> list[dict[str, str]]:
+        """The options of each `--mount=type=bind,from=x,source=y,...` of a RUN."""
+        return [
+            dict(part.partition("=")[::2] for part in spec.split(",")) for spec in self.flag_values("mount")
+        ]
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -109,9 +115,6 @@ class Dockerfile:
                 out += _copy_sources(ins, stage_names) + _mount_sources(ins, stage_names)
         return out
 
-    def text_contains(self, literal: str) -> bool:
-        return literal in self.path.read_text(encoding="utf-8")
-
 
 def _arg_name(item: str) -> str:
     return item.partition("=")[0]
@@ -151,8 +154,7 @@ def _mount_sources(ins: Instruction, stage_names: set[str]) -> list[Source]:
     if ins.keyword != "RUN":
         return []
     out = []
-    for spec in ins.flag_values("mount"):
-        opts = dict(part.partition("=")[::2] for part in spec.split(","))
+    for opts in ins.mounts():
         if opts.get("type", "bind") != "bind":
             continue
         origin = opts.get("from", "")
