@@ -11,12 +11,24 @@ everything that determines its result:
 - the main context as BuildKit sends it (its ignore rules; paths, modes, contents) and every named
   context (the paths the Dockerfile reads from it; all of it when a path has a wildcard).
 
-After a step builds, `<log dir>/keys/<key>.json` records the image ID it made. A later step with
-the same key is **up to date** when the engine has that image ID under every tag the step would
-set. Anything that cannot be keyed (an image not present locally, an unreadable context file, a
-remote context, `--no-cache`, `--pull`, a push, a named builder, a cache export) runs as before.
-File contents are hashed once per (size, mtime, inode); a file changed within the last seconds is
-hashed again every time (its mtime may not have ticked yet).
+- the environment and CLI settings that change BuildKit's result (SOURCE_DATE_EPOCH, DOCKER_*,
+  BUILDX_*, BUILDKIT_*, the current context and builder; keyenv.py says which and why), never a
+  credential's value.
+
+After a step builds, `<log dir>/keys/<key>.json` records the image ID it made, but only when its
+inputs did not change while it built: the key is computed again after the build, and every file
+read for it (the Dockerfile, the ignore files, each file and folder of the contexts) must still
+have the stamp (size, mtime, ctime, inode, mode) it had before the build. Comparing stamps, not
+only contents, also catches a file changed and changed back while BuildKit read it, and a file
+changed within the same timestamp tick is caught by its content: the stat cache never keeps the
+hash of a file that young (keystore.StatCache). A change is one warning and no record, so the next
+build runs the step again.
+
+A later step with the same key is **up to date** when the engine has the recorded image ID under
+every tag the step would set. Anything that cannot be keyed (an image not present locally, an
+unreadable context file, a remote context, `--no-cache`, `--pull`, a push, a named builder, a
+cache export) runs as before. The key files are hints, never trusted blindly (keystore.py): a
+malformed one is ignored, one that cannot be written leaves the step unrecorded; one warning each.
 """
 
 from __future__ import annotations
@@ -28,20 +40,22 @@ import re
 import shutil
 import stat
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .context import Matcher, ignore_file, kept_entries
+from .context import IGNORE_FILE, Matcher, ignore_file, kept_entries
 from .dockerfiles import Dockerfile, Stage, load
 from .engine import Engine, buildx_plugin
 from .errors import DynamoError
+from .keyenv import key_environment
+from .keystore import CACHE_NAME, KeyStore, StatCache, Warnings
 from .plan.model import Step
 
-SCHEMA = "dynamo-container build key 1"
-RACY_SECONDS = 2.0  # a file modified this recently may change again within the same mtime tick
+SCHEMA = "dynamo-container build key 2"
+Stamp = tuple[int, ...]
+Stamps = dict[str, "Stamp | None"]  # path -> its stamp before it was read (None: absent)
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}|(?P<bare>[A-Za-z_]\w*))"
 )
@@ -117,47 +131,30 @@ def image_refs(df: Dockerfile, step: Step) -> list[str] | None:
     return refs
 
 
-class StatCache:
-    """sha256 of file contents by (path, size, mtime, inode), kept between runs in one JSON file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.lock, self.changed = path, threading.Lock(), False
-        try:
-            self.entries: dict[str, list[Any]] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
-
-    def digest(self, path: str, st: os.stat_result) -> str:
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
-        with self.lock:
-            hit = self.entries.get(path)
-        if hit and hit[:3] == stamp:
-            return str(hit[3])
-        sha = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                sha.update(chunk)
-        if time.time() - st.st_mtime > RACY_SECONDS:
-            with self.lock:
-                self.entries[path], self.changed = [*stamp, sha.hexdigest()], True
-        return sha.hexdigest()
-
-    def save(self) -> None:
-        if not self.changed:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        partial.write_text(json.dumps(self.entries), encoding="utf-8")
-        partial.replace(self.path)
+def stamp(st: os.stat_result) -> Stamp:
+    """What changes whenever a file is written, replaced, renamed over or its mode changed."""
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
-def tree_digest(root: Path, matcher: Matcher, cache: StatCache) -> str | None:
-    """Paths, modes, contents and link targets of what a context sends; None when unreadable."""
+def stamp_of(path: Path) -> Stamp | None:
+    try:
+        return stamp(os.lstat(path))
+    except OSError:
+        return None
+
+
+def tree_digest(root: Path, matcher: Matcher, cache: StatCache, stamps: Stamps | None = None) -> str | None:
+    """Paths, modes, contents and link targets of what a context sends; None when unreadable.
+
+    With `stamps`, the stamp of the root and of every entry sent, taken before it is read.
+    """
     sha = hashlib.sha256()
     unreadable: list[str] = []
+    seen: Stamps = {str(root): stamp_of(root)}
     try:
         for rel, entry, _ in kept_entries(root, matcher, unreadable):
             st = entry.stat(follow_symlinks=False)
+            seen[entry.path] = stamp(st)
             kind = stat.S_IFMT(st.st_mode)
             if stat.S_ISREG(st.st_mode):
                 detail = cache.digest(entry.path, st)
@@ -168,6 +165,9 @@ def tree_digest(root: Path, matcher: Matcher, cache: StatCache) -> str | None:
             sha.update(f"{rel}\0{kind}\0{stat.S_IMODE(st.st_mode):o}\0{detail}\n".encode())
     except OSError:
         return None
+    finally:
+        if stamps is not None:
+            stamps.update(seen)
     return None if unreadable else sha.hexdigest()
 
 
@@ -179,27 +179,59 @@ class Verdict:
 
 
 class BuildKeys:
-    """Keys and up-to-date checks of the steps of one run (several matrix threads may share it)."""
+    """Keys and up-to-date checks of the steps of one run (several matrix threads may share it).
 
-    def __init__(self, engine: Engine, log_dir: Path, frontend_id: str) -> None:
-        self.engine, self.frontend_id = engine, frontend_id
+    `up_to_date(step)` before a step runs, `record(step, key, image)` after it built: the record is
+    written only when the key computed again after the build is the same and nothing it read has
+    changed since (see the module's docstring). `environ` is the docker CLI's environment (default:
+    this process's, read at each key); `warn` prints one line (default: render.warn).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        log_dir: Path,
+        frontend_id: str,
+        environ: Mapping[str, str] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.engine, self.frontend_id, self.environ = engine, frontend_id, environ
         self.folder = log_dir / "keys"
-        self.cache = StatCache(log_dir / "keys" / "stat-cache.json")
+        self.warnings = Warnings(warn)
+        self.store = KeyStore(self.folder, self.warnings)
+        self.cache = StatCache(self.folder / CACHE_NAME, self.warnings)
+        self._before: dict[str, Stamps] = {}  # key -> what it read, from up_to_date until record
+        self._lock = threading.Lock()
 
     def key(self, step: Step) -> Verdict:
+        return self._compute(step)[0]
+
+    def _compute(self, step: Step) -> tuple[Verdict, Stamps]:
+        """The step's key (or why it has none) and the stamp of everything read to compute it."""
         why = not_keyable(step)
         if why:
-            return Verdict("", why=why)
-        parts = self._inputs(step)
+            return Verdict("", why=why), {}
+        stamps: Stamps = {}
+        try:
+            parts = self._inputs(step, stamps)
+        except OSError:  # a file went away or became unreadable between listing and reading it
+            parts = "an unreadable file among its inputs"
         if isinstance(parts, str):
-            return Verdict("", why=parts)
-        text = json.dumps([SCHEMA, self.frontend_id, list(step.argv), *parts], sort_keys=True)
-        return Verdict(hashlib.sha256(text.encode()).hexdigest())
+            return Verdict("", why=parts), stamps
+        environ = os.environ if self.environ is None else self.environ
+        env = key_environment(environ, step.env)
+        text = json.dumps([SCHEMA, self.frontend_id, list(step.argv), env, *parts], sort_keys=True)
+        return Verdict(hashlib.sha256(text.encode()).hexdigest()), stamps
 
-    def _inputs(self, step: Step) -> list[Any] | str:
+    def _inputs(self, step: Step, stamps: Stamps) -> list[Any] | str:
         dockerfile = Path(step.dockerfile or "")
+        context = Path(step.context or ".")
+        ignore_files = (dockerfile.with_name(dockerfile.name + ".dockerignore"), context / IGNORE_FILE)
+        for path in (dockerfile, *ignore_files):
+            stamps[str(path)] = stamp_of(path)  # before they are read: a change while read shows
         try:
             df = load(dockerfile)
+            matcher = Matcher.for_context(context, ignore_file(dockerfile, context))
         except DynamoError as exc:  # the build itself will say what is wrong with it
             return exc.message
         refs = image_refs(df, step)
@@ -209,16 +241,13 @@ class BuildKeys:
         missing = [r for r, image in found.items() if image is None]
         if missing:
             return f"{missing[0]} is not on the engine"
-        context = Path(step.context or ".")
-        main = tree_digest(
-            context, Matcher.for_context(context, ignore_file(dockerfile, context)), self.cache
-        )
-        named = self._named_contexts(step, df)
+        main = tree_digest(context, matcher, self.cache, stamps)
+        named = self._named_contexts(step, df, stamps)
         if main is None or isinstance(named, str):
             return named if isinstance(named, str) else "an unreadable file in the build context"
         return [hashlib.sha256(dockerfile.read_bytes()).hexdigest(), found, main, named]
 
-    def _named_contexts(self, step: Step, df: Dockerfile) -> dict[str, Any] | str:
+    def _named_contexts(self, step: Step, df: Dockerfile, stamps: Stamps) -> dict[str, Any] | str:
         out: dict[str, Any] = {}
         for name, value in step.contexts:
             if value.startswith("docker-image://"):
@@ -228,55 +257,74 @@ class BuildKeys:
             elif "://" in value:
                 return f"build context {name} is remote"
             else:
-                digest = self._paths_read(
-                    Path(value), [src.path for src in df.sources() if src.context == name]
-                )
+                read = [src.path for src in df.sources() if src.context == name]
+                digest = self._paths_read(Path(value), read, stamps)
             if digest is None:
                 return f"build context {name} cannot be read"
             out[name] = digest
         return out
 
-    def _paths_read(self, root: Path, paths: list[str]) -> dict[str, str | None] | None:
+    def _paths_read(self, root: Path, paths: list[str], stamps: Stamps) -> dict[str, str | None] | None:
         """Digests of what the Dockerfile reads from a local named context (all of it when unsure)."""
         if not paths or any(set(p) & set("*?[$") or p.strip("./") == "" for p in paths):
-            return {".": tree_digest(root, Matcher(()), self.cache)}
+            return {".": tree_digest(root, Matcher(()), self.cache, stamps)}
         out: dict[str, str | None] = {}
         for rel in sorted(set(paths)):
             path = root / rel
+            stamps[str(path)] = stamp_of(path)
             if path.is_dir():
-                out[rel] = tree_digest(path, Matcher(()), self.cache)
+                out[rel] = tree_digest(path, Matcher(()), self.cache, stamps)
             elif path.is_file():
-                out[rel] = f"{path.stat().st_mode:o}:{self.cache.digest(str(path), path.stat())}"
+                st = path.stat()
+                out[rel] = f"{st.st_mode:o}:{self.cache.digest(str(path), st)}"
             else:
                 out[rel] = "missing"
         return None if None in out.values() else out
 
     def up_to_date(self, step: Step) -> Verdict:
         """The key, and the image ID when the engine still has what this key built under every tag."""
-        verdict = self.key(step)
+        verdict, stamps = self._compute(step)
         if not verdict.key:
             return verdict
-        try:
-            record = json.loads((self.folder / f"{verdict.key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return verdict
-        image = record.get("image") if isinstance(record, dict) else None
+        image = self.store.image(verdict.key)
         if image and all(found == image for found in self.engine.image_ids(list(step.tags)).values()):
-            return Verdict(verdict.key, str(image))
+            return Verdict(verdict.key, image)
+        with self._lock:
+            self._before[verdict.key] = stamps
         return verdict
 
-    def record(self, step: Step, key: str, image: str | None) -> None:
-        """What a successful step built under this key (its image ID)."""
-        if not (key and image):
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        record = {"image": image, "step": step.name, "tags": list(step.tags), "at": time.time()}
-        partial = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        partial.write_text(json.dumps(record), encoding="utf-8")
-        partial.replace(self.folder / f"{key}.json")
+    def record(self, step: Step, key: str, image: str | None) -> bool:
+        """Record what a successful step built under `key`, if nothing it read changed meanwhile."""
+        with self._lock:
+            before = self._before.pop(key, None)
+        if not (key and image) or before is None:
+            return False
+        try:
+            after, stamps = self._compute(step)
+        except Exception:  # the engine can fail in several unrelated types; not recording is safe
+            return False
+        changed = first_change(before, stamps) or ("one of its inputs" if after.key != key else "")
+        if changed:
+            self.warnings.once(
+                f"changed {key}",
+                f"{changed} changed while step {step.name} built: its image may hold the old or the "
+                "new version; not recorded as up to date (the next build runs the step again)",
+            )
+            return False
+        return self.store.write(key, step.name, step.tags, image)
 
     def save(self) -> None:
         self.cache.save()
+
+
+def first_change(before: Stamps, after: Stamps) -> str:
+    """The first path whose stamp differs between two readings ('' when none does).
+
+    A file rather than its folder, which changes with it when an editor saves by renaming.
+    """
+    changed = [p for p in sorted(before.keys() | after.keys()) if before.get(p, ()) != after.get(p, ())]
+    inner = [p for p in changed if not any(q.startswith(p.rstrip("/") + "/") for q in changed)]
+    return inner[0] if inner else ""
 
 
 def frontend_identity(docker: str, buildx: bool, builder: str, driver: str, engine_version: str) -> str:

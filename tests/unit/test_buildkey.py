@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from dynamo_container.buildkey import (
-    StatCache,
     expand,
     image_refs,
     needed_stages,
@@ -16,6 +18,7 @@ from dynamo_container.buildkey import (
 )
 from dynamo_container.context import Matcher
 from dynamo_container.dockerfiles import load
+from dynamo_container.keystore import StatCache
 from dynamo_container.plan.model import Step
 from tests.helpers import PROJECT
 
@@ -95,14 +98,26 @@ def test_the_context_digest_changes_with_every_input_buildkit_sends(tmp_path: Pa
     assert digest(no_logs) == before and digest(keep_all) != before
 
 
-def test_the_stat_cache_trusts_only_files_older_than_a_moment(tmp_path: Path) -> None:
+def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """The stat cache's clock, `seconds` ahead: files written now look that old to it."""
+    now = time.time_ns()
+    clock = SimpleNamespace(time=time.time, time_ns=lambda: now + int(seconds * 1e9))
+    monkeypatch.setattr("dynamo_container.keystore.time", clock)
+
+
+def test_the_stat_cache_trusts_only_files_older_than_a_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "f"
     path.write_text("one")
     cache = StatCache(tmp_path / "cache.json")
     cache.digest(str(path), path.stat())
-    assert not cache.entries  # just written: its mtime may not tick on the next change
+    assert not cache.entries  # just written: a rewrite within the same timestamp tick keeps its stamp
     old = time.time() - 60
     os.utime(path, (old, old))
+    cache.digest(str(path), path.stat())
+    assert not cache.entries  # an old mtime is not enough: its ctime (set by utime itself) is new
+    later(monkeypatch, 60)
     first = cache.digest(str(path), path.stat())
     assert str(path) in cache.entries
     cache.save()
@@ -110,3 +125,36 @@ def test_the_stat_cache_trusts_only_files_older_than_a_moment(tmp_path: Path) ->
     assert reloaded.digest(str(path), path.stat()) == first
     path.write_text("two")  # size changes: hashed again
     assert reloaded.digest(str(path), path.stat()) != first
+
+
+def test_a_same_size_rewrite_with_its_mtime_put_back_is_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cp -p, tar and touch -r restore size and mtime on the same inode; only ctime tells."""
+    path = tmp_path / "f"
+    path.write_text("one")
+    before = path.stat()
+    cache = StatCache(tmp_path / "cache.json")
+    later(monkeypatch, 60)
+    first = cache.digest(str(path), before)
+    assert str(path) in cache.entries  # trusted from now on, for exactly this stamp
+    path.write_text("two")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    assert cache.digest(str(path), after) != first
+
+
+def test_a_young_file_rewritten_within_its_timestamp_tick_is_hashed_again(tmp_path: Path) -> None:
+    """A file changed moments ago is never cached: the next change may keep every timestamp."""
+    path = tmp_path / "f"
+    path.write_text("one")
+    cache = StatCache(tmp_path / "cache.json")
+    stamp = path.stat()
+    first = cache.digest(str(path), stamp)
+    path.write_text("two")  # the same size; pretend the clock did not tick: the same stat is passed
+    assert cache.digest(str(path), stamp) != first
