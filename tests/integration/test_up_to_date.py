@@ -1,11 +1,16 @@
 """Up-to-date builds on a real engine: an untouched rebuild skips every step and changes nothing; a
-change to any input of a step makes that step run again."""
+change to any input of a step makes that step run again, a change to a variable that changes
+BuildKit's result too (SOURCE_DATE_EPOCH), and a context file rewritten while a step builds leaves
+that step unrecorded."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +20,7 @@ import pytest
 
 from dynamo_container.context import kept_files
 from tests.integration.conftest import (
+    INVOKE,
     STANDIN_BASE,
     STANDIN_CHECKOUT,
     STANDIN_ENV,
@@ -33,30 +39,55 @@ class Workspace:
     logs: Path
     names: Names
 
-    def build(self, *args: str, target: str = "runtime") -> dict[str, bool]:
-        """`invoke build` of the vllm image; step name -> whether it was up to date."""
-        env = {
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {
             **self.names.env(),
             "DYNAMO_CONTAINER_DIR": str(self.family),
             "DYNAMO_CONTEXT": str(self.checkout),
             "DYNAMO_LOG_DIR": str(self.logs),
             "DYNAMO_VERSION": "1.0.0",  # the copied checkout is not a git repository
             "DYNAMO_COMMIT_SHA": "0" * 40,
+            **(extra or {}),
         }
-        r = invoke(
-            "build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", target, *args, env=env
-        )
+
+    def argv(self, target: str, *args: str) -> list[str]:
+        return ["build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", target, *args]
+
+    def build(
+        self, *args: str, target: str = "runtime", env: dict[str, str] | None = None
+    ) -> dict[str, bool]:
+        """`invoke build` of the vllm image; step name -> whether it was up to date."""
+        return self.build_run(*args, target=target, env=env)[0]
+
+    def build_run(
+        self, *args: str, target: str = "runtime", env: dict[str, str] | None = None
+    ) -> tuple[dict[str, bool], subprocess.CompletedProcess[str]]:
+        """The same, and the finished `invoke build` (its output)."""
+        r = invoke(*self.argv(target, *args), env=self.env(env))
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+        return self.steps(target), r
+
+    def steps(self, target: str = "runtime") -> dict[str, bool]:
         receipt = json.loads((self.logs / "receipts" / f"vllm-12.9-{target}.json").read_text())
         return {step["name"]: step["up_to_date"] for step in receipt["steps"]}
 
+    def start(self, target: str = "runtime") -> subprocess.Popen[str]:
+        """The same build, started in the background."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DYNAMO_")} | self.env()
+        argv = [INVOKE, *self.argv(target)]
+        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-@pytest.fixture
-def ws(names: Names, tmp_path: Path) -> Workspace:
+
+def make_workspace(names: Names, tmp_path: Path) -> Workspace:
     family, checkout = tmp_path / "family", tmp_path / "dynamo"
     shutil.copytree(STANDIN_FAMILY, family, symlinks=True)
     shutil.copytree(STANDIN_CHECKOUT, checkout, symlinks=True)
     return Workspace(family, checkout, tmp_path / "logs", names)
+
+
+@pytest.fixture
+def ws(names: Names, tmp_path: Path) -> Workspace:
+    return make_workspace(names, tmp_path)
 
 
 def images(client: Any, names: Names) -> dict[str, str]:
@@ -71,9 +102,14 @@ def test_an_untouched_rebuild_skips_every_step_and_changes_nothing(ws: Workspace
     assert ws.build("--force") == {"base": False, "framework": False}
 
 
-def change_a_context_file(ws: Workspace) -> None:
+def a_context_file(ws: Workspace) -> Path:
+    """A source file both Dockerfiles send with the main context."""
     sent = kept_files(ws.checkout, ws.family / "Dockerfile.dockerignore")
-    path = ws.checkout / sorted(p for p in sent if p.endswith((".py", ".rs", ".toml")))[0]
+    return ws.checkout / sorted(p for p in sent if p.endswith((".py", ".rs", ".toml")))[0]
+
+
+def change_a_context_file(ws: Workspace) -> None:
+    path = a_context_file(ws)
     path.write_text(path.read_text() + "\n# changed\n")
 
 
@@ -144,3 +180,52 @@ def test_a_tag_moved_away_makes_its_step_run(ws: Workspace, docker_client: Any) 
     ws.build()
     docker_client.images.remove(f"{ws.names.image}:latest-vllm-runtime")
     assert ws.build() == {"base": True, "framework": False}
+
+
+def test_a_new_source_date_epoch_makes_every_step_run(ws: Workspace, docker_client: Any) -> None:
+    tag = f"{ws.names.image}:latest-vllm-runtime"
+    ws.build()
+    before = docker_client.images.get(tag).id
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
+    assert ws.build(env=epoch) == {"base": False, "framework": False}
+    assert docker_client.images.get(tag).id != before  # BuildKit's result did change: skipping was wrong
+    assert ws.build(env=epoch) == {"base": True, "framework": True}
+    assert ws.build(env={"SOURCE_DATE_EPOCH": "1700000001"}) == {"base": False, "framework": False}
+
+
+def wait_for_line(path: Path, text: str, proc: subprocess.Popen[str]) -> None:
+    """Until the step log shows `text` (the build reached that instruction) or the build ended."""
+    deadline = time.monotonic() + 300  # a deadline against a hang, not a timing assertion
+    while time.monotonic() < deadline and proc.poll() is None:
+        if path.is_file() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    pytest.fail(f"the build never reached {text!r} (exit {proc.returncode}): {out[-2000:]}{err}")
+
+
+def test_a_context_file_rewritten_during_the_build_leaves_the_step_unrecorded(ws: Workspace) -> None:
+    """The image may hold either version of the file: it must not pass for the one the key read."""
+    ws.build()
+    marker = f"waiting-{ws.names.token}"
+    dockerfile = ws.family / "Dockerfile.vllm"
+    anchor = "FROM ${RUNTIME_IMAGE}:${RUNTIME_IMAGE_TAG} AS runtime\n"
+    assert anchor in dockerfile.read_text()
+    # a step that holds the build while the test rewrites the file (it copies the file after it)
+    dockerfile.write_text(
+        dockerfile.read_text().replace(anchor, f"{anchor}RUN echo {marker} && sleep 5\n", 1)
+    )
+    path = a_context_file(ws)
+    original = path.read_bytes()
+    proc = ws.start()
+    wait_for_line(ws.logs / "vllm-cuda12.9" / "framework.log", marker, proc)
+    path.write_bytes(original + b"# written while the build ran\n")
+    assert proc.poll() is None, "the build ended before the file was rewritten"
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-3000:] + err
+    assert f"warning: {path} changed while step framework built" in err
+    assert "Traceback" not in out + err
+    assert ws.steps() == {"base": True, "framework": False}
+    path.write_bytes(original)  # the content the build's key was computed from
+    assert ws.build() == {"base": True, "framework": False}  # not taken for up to date
+    assert ws.build() == {"base": True, "framework": True}  # an undisturbed build is recorded
