@@ -1,20 +1,24 @@
-"""sccache on the host: install the pinned release binary, and read its statistics.
+"""sccache on the host: install the pinned release binary (its statistics: sccache_stats.py).
 
-Install: the musl release tarball of mozilla/sccache for x86_64 or aarch64, checked against a
-SHA-256 pinned in `CHECKSUMS` (or given with --sha256: a version without a pinned checksum is
-refused, verification is never skipped), then only its `sccache` member written to a temporary
-file in the target folder, made executable and renamed into place.
+The musl release tarball of mozilla/sccache for x86_64 or aarch64, checked against a SHA-256
+pinned in `CHECKSUMS` (or given with --sha256: a version without a pinned checksum is refused,
+verification is never skipped), then only its `sccache` member written to a temporary file in the
+target folder, made executable and renamed into place. A folder that cannot be written or a disk
+that fills is one line naming the folder, and nothing is left behind: no temporary file, and the
+binary already there untouched.
 
-Statistics: `sccache --show-stats --stats-format=json` summed over every language category the
-JSON has (C/C++, Rust, CUDA, CUDA device code, PTX, CUBIN, ...), the same sums and the same
-rounding as `container/use-sccache.sh show-stats` prints inside builds.
+A mirror URL may carry a login (`https://user:TOKEN@host/...`): it is sent as HTTP Basic
+authentication, never on to where a redirect points, and every URL this module prints or reports
+shows its password as `****`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import errno
+import gzip
 import hashlib
-import json
 import os
 import platform
 import re
@@ -24,15 +28,17 @@ import tarfile
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import matrix
 from .errors import ConfigError, DynamoError
+from .keystore import why
 
 # --------------------------------------------------------------------------------------------------
 # install
@@ -57,6 +63,30 @@ RETRY_DELAY = 2.0  # seconds, doubled after each failed attempt
 _CHUNK = 1 << 16
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")
+# scheme://user:password@ : the password runs to the last @ of the same word, so one holding @ or /
+# is masked whole (a port and path before an @ later in the word are masked too: the safe side).
+_URL_LOGIN = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)\S*@")
+MASK = "****"
+
+
+def mask_url_password(text: str, url: str = "") -> str:
+    """`text` with the password of every URL's user info shown as ****: https://user:****@host/...
+
+    With `url`, its password is masked wherever else it appears too (an error of the URL library
+    may quote it without the URL around it).
+    """
+    password = urllib.parse.urlsplit(url).netloc.rpartition("@")[0].partition(":")[2] if url else ""
+    for value in sorted({password, urllib.parse.unquote(password)}, key=len, reverse=True):
+        if len(value) >= 4:  # shorter ones would mask ordinary words
+            text = text.replace(value, MASK)
+    return _URL_LOGIN.sub(lambda m: f"{m['head']}{MASK}@", text)
+
+
+def _fs_error(what: str, exc: OSError, folder: Path) -> str:
+    """`cannot <what>: <why>`, a folder in the way named as one (os.replace onto it)."""
+    if exc.errno == errno.EISDIR:
+        return f"cannot {what}: a folder is in its place"
+    return f"cannot {what}: {why(exc, folder)}"
 
 
 def normalize_arch(arch: str) -> str:
@@ -91,7 +121,7 @@ def asset_url(base_url: str, version: str, arch: str) -> str:
     base = base_url.strip().rstrip("/")
     if not re.match(r"^(https?|file)://", base):
         raise ConfigError(
-            f"--sccache-base-url {base_url!r} is not an http(s):// or file:// URL",
+            f"--sccache-base-url {mask_url_password(repr(base_url))} is not an http(s):// or file:// URL",
             "e.g. https://github.com/mozilla/sccache/releases/download",
         )
     return f"{base}/{normalize_version(version)}/{asset_name(version, arch)}.tar.gz"
@@ -118,17 +148,21 @@ def expected_sha256(version: str, arch: str, given: str = "") -> tuple[str, str]
 class InstallPlan:
     version: str
     arch: str
-    url: str
+    url: str = field(repr=False)  # may carry a login: printed only through `shown_url`
     sha256: str
     sha256_source: str  # "pinned" or "given"
     member: str  # path of the binary inside the tarball
     destination: Path
 
+    @property
+    def shown_url(self) -> str:
+        return mask_url_password(self.url)
+
     def rows(self) -> list[tuple[str, str]]:
         return [
             ("version", self.version),
             ("architecture", self.arch),
-            ("url", self.url),
+            ("url", self.shown_url),
             ("sha256", f"{self.sha256} ({self.sha256_source})"),
             ("destination", str(self.destination)),
         ]
@@ -137,7 +171,7 @@ class InstallPlan:
         return {
             "version": self.version,
             "arch": self.arch,
-            "url": self.url,
+            "url": self.shown_url,
             "sha256": self.sha256,
             "sha256_source": self.sha256_source,
             "destination": str(self.destination),
@@ -179,6 +213,40 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def request_for(url: str) -> urllib.request.Request:
+    """A GET of `url`; the login of its user info, if any, as a Basic Authorization header.
+
+    urllib would take `user:pass@host` for a host and port. The header is an unredirected one: a
+    redirect (a mirror handing off to object storage) never carries the login to another host.
+    """
+    parts = urllib.parse.urlsplit(url)
+    user, at, host = parts.netloc.rpartition("@")
+    if not at or parts.scheme not in ("http", "https"):
+        return urllib.request.Request(url, headers={"User-Agent": "dynamo-container"})
+    request = urllib.request.Request(
+        urllib.parse.urlunsplit(parts._replace(netloc=host)), headers={"User-Agent": "dynamo-container"}
+    )
+    name, _, password = user.partition(":")
+    login = f"{urllib.parse.unquote(name)}:{urllib.parse.unquote(password)}".encode()
+    request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(login).decode())
+    return request
+
+
+class _SaveError(Exception):
+    """Writing the download failed here, not on the network: never retried."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _save(out: BinaryIO, chunk: bytes) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise _SaveError(exc) from None
+
+
 def download(
     url: str,
     out: BinaryIO,
@@ -192,19 +260,23 @@ def download(
     last: BaseException | None = None
     attempt = 0
     for attempt in range(1, max(attempts, 1) + 1):
-        out.seek(0)
-        out.truncate()
         digest = hashlib.sha256()
         size = 0
         try:
-            request = urllib.request.Request(url, headers={"User-Agent": "dynamo-container"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            out.seek(0)
+            out.truncate()
+            with urllib.request.urlopen(request_for(url), timeout=timeout) as response:
                 while chunk := response.read(_CHUNK):
                     digest.update(chunk)
-                    out.write(chunk)
+                    _save(out, chunk)
                     size += len(chunk)
+            _save(out, b"")
             out.flush()
             return digest.hexdigest(), size
+        except _SaveError as exc:
+            name = getattr(out, "name", None)
+            folder = Path(name).parent if isinstance(name, str) and name else Path(tempfile.gettempdir())
+            raise _save_failed(folder, exc.error) from None
         except Exception as exc:
             last = exc
             if not _retryable(exc) or attempt >= attempts or url.startswith("file:"):
@@ -213,8 +285,15 @@ def download(
     assert last is not None
     tries = f" after {attempt} attempts" if attempt > 1 else ""
     raise DynamoError(
-        f"cannot download {url}: {_reason(last)}{tries}",
+        mask_url_password(f"cannot download {url}: {_reason(last)}{tries}", url),
         "check the network, or point --sccache-base-url (DYNAMO_SCCACHE_BASE_URL) at a mirror",
+    )
+
+
+def _save_failed(folder: Path, exc: OSError) -> DynamoError:
+    return DynamoError(
+        _fs_error(f"save the download in {folder}", exc, folder),
+        "nothing was installed; free space there or point TMPDIR at another folder",
     )
 
 
@@ -231,15 +310,19 @@ def _member(tar: tarfile.TarFile, wanted: str) -> tarfile.TarInfo:
     return found[0]
 
 
+WRITABLE_HINT = "pass a writable --sccache-install-dir (e.g. ~/.local/bin), or run as root"
+
+
 def install_from_tarball(archive: Path, member: str, destination: Path) -> None:
-    """Write `member` of the tarball to `destination` atomically (temp file in its folder, rename)."""
+    """Write `member` of the tarball to `destination` atomically (temp file in its folder, rename).
+
+    Any failure leaves no temporary file and whatever was at `destination` untouched.
+    """
     folder = destination.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DynamoError(
-            f"cannot create {folder}: {exc.strerror}", "pass a writable --sccache-install-dir"
-        ) from None
+        raise DynamoError(_fs_error(f"create {folder}", exc, folder), WRITABLE_HINT) from None
     with tarfile.open(archive, "r:gz") as tar:
         info = _member(tar, member)
         source = tar.extractfile(info)
@@ -248,21 +331,23 @@ def install_from_tarball(archive: Path, member: str, destination: Path) -> None:
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=".sccache-", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise DynamoError(
-                f"cannot write to {folder}: {exc.strerror}",
-                "run as root, or pass a writable --sccache-install-dir (e.g. ~/.local/bin)",
-            ) from None
+            raise DynamoError(_fs_error(f"write to {folder}", exc, folder), WRITABLE_HINT) from None
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out, source:
                 shutil.copyfileobj(source, out, _CHUNK)
                 out.flush()
-                os.fsync(out.fileno())
+                os.fsync(out.fileno())  # a full disk shows here at the latest, before the rename
             tmp.chmod(0o755)
             os.replace(tmp, destination)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile):
+                raise DynamoError(
+                    _fs_error(f"install {destination}", exc, folder),
+                    f"nothing was installed; {WRITABLE_HINT}",
+                ) from None
             raise
 
 
@@ -275,19 +360,30 @@ class InstallResult:
 
 def install(plan: InstallPlan, **download_options: Any) -> InstallResult:
     """Download, verify, extract the binary and install it. Nothing is written on a mismatch."""
-    with tempfile.TemporaryDirectory(prefix="sccache-download-") as tmp:
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="sccache-download-", ignore_cleanup_errors=True)
+    except OSError as exc:
+        where = Path(tempfile.gettempdir())
+        raise DynamoError(
+            _fs_error(f"make a folder for the download in {where}", exc, where),
+            "free space there or point TMPDIR at another folder",
+        ) from None
+    with scratch as tmp:
         archive = Path(tmp) / f"{asset_name(plan.version, plan.arch)}.tar.gz"
-        with archive.open("wb") as out:
-            digest, size = download(plan.url, out, **download_options)
+        try:
+            with archive.open("wb") as out:
+                digest, size = download(plan.url, out, **download_options)
+        except OSError as exc:  # opening or closing the file (the download's own writes say so)
+            raise _save_failed(archive.parent, exc) from None
         if digest != plan.sha256:
             raise DynamoError(
-                f"checksum mismatch for {plan.url}: expected {plan.sha256} ({plan.sha256_source}), "
+                f"checksum mismatch for {plan.shown_url}: expected {plan.sha256} ({plan.sha256_source}), "
                 f"got {digest}",
                 "nothing was installed",
             )
         try:
             install_from_tarball(archive, plan.member, plan.destination)
-        except (tarfile.TarError, EOFError, zlib.error) as exc:
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise DynamoError(f"cannot read the release tarball: {exc}", "nothing was installed") from None
     version_output = ""
     if plan.arch == _host_arch_or_none():
@@ -302,151 +398,3 @@ def install(plan: InstallPlan, **download_options: Any) -> InstallResult:
 def _host_arch_or_none() -> str | None:
     docker_arch = matrix.normalize_arch(platform.machine())
     return matrix.ARCHES[docker_arch] if docker_arch else None
-
-
-# --------------------------------------------------------------------------------------------------
-# statistics
-
-
-@dataclass(frozen=True)
-class LanguageStats:
-    hits: int
-    misses: int
-
-    @property
-    def hit_rate(self) -> float:
-        return hit_rate_hundredths(self.hits, self.misses) / 100
-
-    @property
-    def rate_text(self) -> str:
-        return format_rate(self.hits, self.misses)
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Cache hits and misses per language category, and their sums over every category."""
-
-    languages: Mapping[str, LanguageStats]
-    version: str = ""
-    cache_location: str = ""
-    compile_requests: int | None = None
-
-    @property
-    def hits(self) -> int:
-        return sum(s.hits for s in self.languages.values())
-
-    @property
-    def misses(self) -> int:
-        return sum(s.misses for s in self.languages.values())
-
-    @property
-    def hit_rate(self) -> float:
-        return hit_rate_hundredths(self.hits, self.misses) / 100
-
-    @property
-    def rate_text(self) -> str:
-        return format_rate(self.hits, self.misses)
-
-    def summary_line(self, step: str) -> str:
-        """The SCCACHE_SUMMARY line of `use-sccache.sh show-stats` for the same statistics."""
-        return (
-            f"SCCACHE_SUMMARY step={step.replace(' ', '_')} hits={self.hits} misses={self.misses} "
-            f"hit_rate={self.rate_text}%"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "hits": self.hits,
-            "misses": self.misses,
-            "hit_rate": self.hit_rate,
-            "languages": {
-                name: {"hits": s.hits, "misses": s.misses, "hit_rate": s.hit_rate}
-                for name, s in self.languages.items()
-            },
-            "compile_requests": self.compile_requests,
-            "version": self.version,
-            "cache_location": self.cache_location,
-        }
-
-
-def hit_rate_hundredths(hits: int, misses: int) -> int:
-    """Hit rate in hundredths of a percent, rounded half up with integers (0 without requests).
-
-    use-sccache.sh computes the same expression in Python and in jq, so all three agree digit
-    for digit (floats would round 3.125 % to 3.12 in one and 3.13 in another).
-    """
-    total = hits + misses
-    return (20000 * hits + total) // (2 * total) if total else 0
-
-
-def format_rate(hits: int, misses: int) -> str:
-    whole, frac = divmod(hit_rate_hundredths(hits, misses), 100)
-    return f"{whole}.{frac:02d}"
-
-
-def _counts(stats: Mapping[str, Any], key: str, where: str) -> dict[str, int]:
-    value = stats.get(key) or {}
-    counts = value.get("counts") if isinstance(value, Mapping) else None
-    if counts is None:
-        counts = {}
-    if not isinstance(counts, Mapping):
-        raise ConfigError(f"{where}: stats.{key}.counts is not an object")
-    out: dict[str, int] = {}
-    for lang, n in counts.items():
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ConfigError(f"{where}: stats.{key}.counts[{lang!r}] is not a count: {n!r}")
-        out[str(lang)] = n
-    return out
-
-
-def parse_stats(text: str, where: str = "sccache statistics") -> Stats:
-    """Parse `sccache --show-stats --stats-format=json` output."""
-    hint = "save them with: sccache --show-stats --stats-format=json > stats.json"
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        first = text.strip().splitlines()[0][:60] if text.strip() else ""
-        what = f"(starts {first!r})" if first else "(empty)"
-        raise ConfigError(f"{where} is not JSON {what}: {exc.msg}", hint) from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("stats"), Mapping):
-        raise ConfigError(f"{where} has no 'stats' object; is it sccache JSON statistics?", hint)
-    stats = data["stats"]
-    hits = _counts(stats, "cache_hits", where)
-    misses = _counts(stats, "cache_misses", where)
-    languages = {
-        lang: LanguageStats(hits.get(lang, 0), misses.get(lang, 0)) for lang in sorted({*hits, *misses})
-    }
-    requests = stats.get("compile_requests")
-    return Stats(
-        languages=languages,
-        version=str(data.get("version") or ""),
-        cache_location=str(data.get("cache_location") or ""),
-        compile_requests=requests if isinstance(requests, int) else None,
-    )
-
-
-def find_sccache(install_dir: str) -> str | None:
-    """sccache on PATH, else in the install folder."""
-    found = shutil.which("sccache")
-    if found:
-        return found
-    candidate = Path(install_dir).expanduser() / "sccache"
-    return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
-
-
-def query_server(binary: str, timeout: float = 60) -> str:
-    """The running server's statistics as JSON text (sccache starts a server if none runs)."""
-    try:
-        run = subprocess.run(
-            [binary, "--show-stats", "--stats-format=json"], capture_output=True, text=True, timeout=timeout
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DynamoError(f"cannot run {binary} --show-stats: {exc}") from None
-    if run.returncode != 0:
-        lines = (run.stderr or run.stdout).strip().splitlines()
-        last = lines[-1] if lines else f"exit code {run.returncode}"
-        raise DynamoError(
-            f"{binary} --show-stats failed: {last}",
-            "is SCCACHE_SERVER_PORT the port of the server you mean? Or read saved stats with --file",
-        )
-    return run.stdout

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from ..sccache import Stats
+    from ..sccache_stats import Stats
 
 ARCH = Extra(
     "arch",
@@ -68,20 +68,13 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
     """The statistics and a label of where they came from."""
-    from ..sccache import find_sccache, parse_stats, query_server
+    from ..sccache_stats import find_sccache, parse_stats, query_server, read_stats_file, read_stats_stream
 
     if file == "-":
-        return parse_stats((stdin or sys.stdin).read(), "stdin"), "stdin"
+        stream = stdin or getattr(sys.stdin, "buffer", sys.stdin)  # bytes: the encoding is checked here
+        return parse_stats(read_stats_stream(stream, "stdin"), "stdin"), "stdin"
     if file:
-        path = Path(file).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(
-                f"--file {file} is not text", "save it with: sccache --show-stats --stats-format=json > FILE"
-            ) from None
+        text = read_stats_file(file)
         return parse_stats(text, file), file
     binary = find_sccache(str(cfg.path(cfg.s.sccache_install_dir)))
     if binary is None:

@@ -1,17 +1,21 @@
 """`invoke sccache-install` end to end, without internet: a release tree made by the test, served by a
-loopback HTTP server, installed through the real command (needs no Docker engine)."""
+loopback HTTP server (also one behind a login), installed through the real command (needs no Docker
+engine)."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import http.server
 import io
+import json
 import stat
 import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +127,80 @@ def test_missing_release_is_one_line(mirror: tuple[str, str, list[str]], tmp_pat
     assert err.startswith(f"error: cannot download {base}/v0.99.0/") and "HTTP 404" in err
     assert len(err.strip().splitlines()) == 1
     assert len(requests) == 1  # a 404 is not retried
+
+
+LOGIN, PASSWORD = "ci", "Mirr0r-s3cret"
+
+
+class LoginHandler(QuietHandler):
+    """/login/...: needs the Basic login, then redirects to /open/... on `localhost` (another host name)."""
+
+    seen: list[tuple[str, str]]  # (path, Authorization header or "")
+
+    def do_GET(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        type(self).seen.append((self.path, auth))
+        if self.path.startswith("/login/"):
+            expected = "Basic " + base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
+            if auth != expected:
+                self.send_error(401, "Unauthorized")
+                return
+            port = self.headers.get("Host", "").rpartition(":")[2]
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{port}/open/{self.path.removeprefix('/login/')}")
+            self.end_headers()
+            return
+        self.path = self.path.removeprefix("/open")
+        super().do_GET()
+
+
+@pytest.fixture
+def login_mirror(mirror: tuple[str, str, list[str]], tmp_path: Path) -> Iterator[tuple[int, str, list[Any]]]:
+    """(port, sha256, requests seen) of a mirror behind a login, serving the `mirror` fixture's tree."""
+    _, digest, _ = mirror
+    seen: list[tuple[str, str]] = []
+    handler = type("Handler", (LoginHandler,), {"requests": [], "seen": seen})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path / "mirror"))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1]), digest, seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_mirror_login_is_used_and_never_shown(
+    login_mirror: tuple[int, str, list[Any]], tmp_path: Path
+) -> None:
+    port, digest, seen = login_mirror
+    base = f"http://{LOGIN}:{PASSWORD}@127.0.0.1:{port}/login"
+    code, out, err = install(base, tmp_path / "bin", "--sha256", digest)
+    assert code == 0, out + err
+    assert (tmp_path / "bin" / "sccache").read_bytes() == FAKE
+    assert PASSWORD not in out + err
+    assert f"http://{LOGIN}:****@127.0.0.1:{port}/login/{VERSION}/{NAME}.tar.gz" in out
+    [(first, auth), (second, after_redirect)] = seen
+    assert first.startswith("/login/") and auth.startswith("Basic ")
+    assert second.startswith("/open/") and after_redirect == ""  # the login stays with its host
+    # dry run and JSON print the URL masked too
+    code, out, err = install(base, tmp_path / "bin", "--sha256", digest, "--dry-run", "--json")
+    assert code == 0 and PASSWORD not in out + err
+    assert json.loads(out)["url"].startswith(f"http://{LOGIN}:****@127.0.0.1:{port}/login/")
+
+
+def test_a_wrong_mirror_login_is_one_line_without_the_password(
+    login_mirror: tuple[int, str, list[Any]], tmp_path: Path
+) -> None:
+    port, _, _ = login_mirror
+    code, out, err = install(f"http://{LOGIN}:wrong-{PASSWORD}@127.0.0.1:{port}/login", tmp_path / "bin")
+    assert code == 1 and PASSWORD not in out + err
+    assert err.strip().splitlines() == [
+        f"error: cannot download http://{LOGIN}:****@127.0.0.1:{port}/login/{VERSION}/{NAME}.tar.gz: "
+        "HTTP 401 Unauthorized (check the network, or point --sccache-base-url (DYNAMO_SCCACHE_BASE_URL) "
+        "at a mirror)"
+    ]
+    assert not (tmp_path / "bin").exists()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import sccache
+from dynamo_container import sccache, sccache_stats
 from dynamo_container.errors import ConfigError, DynamoError
 from dynamo_container.settings import by_name
 from tests.helpers import PROJECT, make_repo
@@ -258,7 +258,7 @@ def test_download_retries_network_errors_then_gives_up(monkeypatch: pytest.Monke
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_parse_fixture(name: str) -> None:
     hits, misses, rate, langs = EXPECTED[name]
-    stats = sccache.parse_stats((FIXTURES / name).read_text(), name)
+    stats = sccache_stats.parse_stats((FIXTURES / name).read_text(), name)
     assert (stats.hits, stats.misses, stats.rate_text) == (hits, misses, rate)
     assert {k: (v.hits, v.misses) for k, v in stats.languages.items()} == langs
     assert stats.version == "0.14.0"
@@ -272,8 +272,8 @@ def test_fixtures_are_all_covered() -> None:
 
 def test_cuda_sub_compilations_count() -> None:
     """One nvcc call is four lookups (CUDA, device code, PTX, CUBIN): all are in the sums."""
-    before = sccache.parse_stats((FIXTURES / "03-c-rust.json").read_text())
-    after = sccache.parse_stats((FIXTURES / "04-c-rust-cuda.json").read_text())
+    before = sccache_stats.parse_stats((FIXTURES / "03-c-rust.json").read_text())
+    after = sccache_stats.parse_stats((FIXTURES / "04-c-rust-cuda.json").read_text())
     assert (after.hits - before.hits, after.misses - before.misses) == (4, 4)
     assert after.compile_requests is not None and before.compile_requests is not None
     assert after.compile_requests - before.compile_requests == 2  # two nvcc calls
@@ -284,7 +284,7 @@ def test_cuda_sub_compilations_count() -> None:
     [(0, 0, "0.00"), (1, 0, "100.00"), (1, 2, "33.33"), (2, 1, "66.67"), (1, 31, "3.13"), (1, 7, "12.50")],
 )
 def test_rate_rounding(hits: int, misses: int, text: str) -> None:
-    assert sccache.format_rate(hits, misses) == text
+    assert sccache_stats.format_rate(hits, misses) == text
 
 
 @pytest.mark.parametrize(
@@ -299,7 +299,7 @@ def test_rate_rounding(hits: int, misses: int, text: str) -> None:
 )
 def test_parse_errors(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
-        sccache.parse_stats(text, "x.json")
+        sccache_stats.parse_stats(text, "x.json")
 
 
 # ----- the container script agrees ------------------------------------------------------------------
@@ -343,7 +343,7 @@ def only(tmp_path: Path, *tools: str) -> str:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_script_show_stats_agrees_with_the_parser(tmp_path: Path, name: str, branch: str) -> None:
     fixture = FIXTURES / name
-    stats = sccache.parse_stats(fixture.read_text())
+    stats = sccache_stats.parse_stats(fixture.read_text())
     line, fields, out = script_summary(fixture, only(tmp_path, branch, "cat"))
     assert ("  all: hits " in out) == (branch == "jq")  # the branch we meant ran
     assert (int(fields["hits"]), int(fields["misses"])) == (stats.hits, stats.misses)
