@@ -1,7 +1,8 @@
 """Running a matrix build: each combination's chain of steps in a thread, `--jobs` at a time.
 
 A failing combination does not stop the others; each has its own status, log folder and receipt.
-Output lines are prefixed with the combination and step; Ctrl-C stops every running process.
+Output lines are prefixed with the combination and step; Ctrl-C (or SIGTERM) stops every running
+process, the stopped combinations record it, and the ones not started yet never start.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from . import render
 from .engine import Engine
-from .errors import Interrupted, StepFailed
+from .errors import StepFailed
 from .execute import PlainDisplay, StepResult, StepRunner, run_chain, run_or_skip
 from .plan.matrix import MatrixPlan
 from .plan.model import BuildPlan, Step
+from .signals import stop_of, stopped
 
 if TYPE_CHECKING:
     from .buildkey import BuildKeys
@@ -52,16 +54,23 @@ def default_jobs() -> int:
 
 
 def _chain(
-    plan: BuildPlan, runner: StepRunner, stream: TextIO, receipt: ReceiptFor, keys: BuildKeys | None
+    plan: BuildPlan,
+    runner: StepRunner,
+    stream: TextIO,
+    receipt: ReceiptFor,
+    keys: BuildKeys | None,
+    engine: Engine,
 ) -> Outcome:
     out = Outcome(plan)
     started = time.monotonic()
 
     def one(step: Step, index: int) -> StepResult:
         display = PlainDisplay(f"{plan.key} {step.name}", time.monotonic(), stream)
-        result = run_or_skip(step, index, keys, lambda: runner.run(step, index, display))
+        result = run_or_skip(step, index, keys, lambda: runner.run(step, index, display), engine)
         if result.up_to_date:
             display.line(f"up to date (build key {result.key[:12]})")
+        if result.problem:
+            display.line(f"error: {result.problem}")
         return result
 
     ok = run_chain(plan.steps, one, out.results)
@@ -69,20 +78,27 @@ def _chain(
         out.status = "built"
     else:
         failed = out.results[-1]
-        out.status, out.returncode = f"failed at step {failed.step.name}", failed.returncode
+        out.status = failed.stopped or f"failed at step {failed.step.name}"
+        out.returncode = failed.returncode
     out.seconds = time.monotonic() - started
     receipt(plan)(out.results, out.status)
     return out
 
 
 def _wait(pending: set[futures.Future[Outcome]], runner: StepRunner) -> None:
-    """Wait for futures in the main thread, where Ctrl-C arrives; stop every docker process on it."""
+    """Wait for futures in the main thread, where Ctrl-C and SIGTERM arrive; stop every docker process on it.
+
+    Combinations not started yet are cancelled; the running ones record the stop in their logs and
+    receipts before the pool (and then the log folders' locks) is let go.
+    """
     try:
         while pending:
             _, pending = futures.wait(pending, timeout=0.5)
-    except KeyboardInterrupt:
-        runner.stop_all()
-        raise Interrupted("interrupted: every running build of the matrix was stopped") from None
+    except KeyboardInterrupt as exc:
+        for future in pending:
+            future.cancel()
+        runner.stop_all(stop_of(exc))
+        raise stopped(exc, "every running build of the matrix was stopped") from None
 
 
 def execute_matrix(
@@ -102,7 +118,9 @@ def execute_matrix(
     engine.ping()
     print(f"matrix: {len(mplan.plans)} combinations, {jobs} at a time", file=out)
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        running = {pool.submit(_chain, plan, runner, out, receipt, keys): plan for plan in mplan.plans}
+        running = {
+            pool.submit(_chain, plan, runner, out, receipt, keys, engine): plan for plan in mplan.plans
+        }
         _wait(set(running), runner)
     outcomes = [fut.result() for fut in running]
     print_outcomes(outcomes, runner, out)

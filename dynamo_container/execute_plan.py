@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NoReturn, Protocol, TextIO
 
 from . import render
 from .engine import Engine
-from .errors import Interrupted, StepFailed
+from .errors import StepFailed
 from .execute import (
     StepResult,
     StepRunner,
@@ -20,6 +20,7 @@ from .execute import (
     run_or_skip,
 )
 from .plan.model import Step
+from .signals import stop_of, stopped
 
 if TYPE_CHECKING:
     from .buildkey import BuildKeys
@@ -100,7 +101,7 @@ def execute_build(
             with live_display(f"{index}/{total} {step.name}", time.monotonic(), out) as display:
                 return runner.run(step, index, display)
 
-        result = run_or_skip(step, index, keys, run)
+        result = run_or_skip(step, index, keys, run, engine)
         if result.ok:
             _done(engine, result, index, total, out)
         return result
@@ -108,8 +109,8 @@ def execute_build(
     results: list[StepResult] = []
     try:
         ok = run_chain(plan.steps, one, results)
-    except KeyboardInterrupt:
-        _interrupted(results, plan.steps, runner, on_finish)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (signals.py)
+        _interrupted(exc, results, plan.steps, runner, on_finish)
     if not ok:
         failed = results[-1]
         print_results(results, out, plan.steps)
@@ -138,13 +139,17 @@ def _done(engine: Engine, result: StepResult, index: int, total: int, out: TextI
 
 
 def _interrupted(
-    results: list[StepResult], steps: Sequence[Step], runner: StepRunner, on_finish: OnFinish | None
+    exc: KeyboardInterrupt,
+    results: list[StepResult],
+    steps: Sequence[Step],
+    runner: StepRunner,
+    on_finish: OnFinish | None,
 ) -> NoReturn:
+    """The failed record (status: what stopped it), then one line naming the stopped step and its log."""
     index = len(results) + 1
     step = steps[index - 1] if index <= len(steps) else steps[-1]
     if on_finish:
-        on_finish(results, "interrupted")
-    raise Interrupted(
-        f"interrupted: step {index}/{len(steps)} ({step.name}) was stopped; "
-        f"its log is {runner.log_path(step)}"
+        on_finish(results, stop_of(exc).word)
+    raise stopped(
+        exc, f"step {index}/{len(steps)} ({step.name}) was stopped; its log is {runner.log_path(step)}"
     ) from None

@@ -2,6 +2,9 @@
 
 The checks come first so a missing image, a GPU request on an engine without the NVIDIA runtime, a
 ulimit the daemon cannot grant or a taken container name each stop with one line before docker starts.
+The host folders the run mounts (the HF cache) are made only then, just before docker starts, and
+taken back (when still empty) if docker itself refuses the run. Ctrl-C and SIGTERM (signals.py) are
+passed on to the container through the docker CLI.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from pathlib import Path
 
 from . import render
 from .engine import Engine, local_engine_limits, ulimit_problems
-from .errors import ConfigError, ContainerExit, EngineError, Interrupted
+from .errors import ConfigError, ContainerExit, EngineError
+from .logfolders import first_missing, remove_if_empty
 from .plan.run import RunPlan
+from .signals import Stop, held_signals, stop_of, stopped
 
 STOP_GRACE_SECONDS = 10
+DOCKER_REFUSED = 125  # docker run's own exit code when the CLI or the daemon refuses: no command ran
 
 
 def _check_gpus(engine: Engine, plan: RunPlan) -> None:
@@ -73,28 +79,67 @@ def _environment(plan: RunPlan, environ: Mapping[str, str], secrets: Mapping[str
     return env
 
 
+def _create(folders: tuple[str, ...]) -> list[tuple[Path, Path]]:
+    """Make the folders the run mounts; (folder, the highest folder made for it) for each one made."""
+    made: list[tuple[Path, Path]] = []
+    for folder in folders:
+        path = Path(folder)
+        top = first_missing(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _take_back(made)
+            raise ConfigError(
+                f"cannot create {folder}, which the run mounts as the HF cache ({exc.strerror})",
+                "point --hf-cache (or HF_HOME) at a folder you can write, or pass --hf-cache none",
+            ) from None
+        if top is not None:
+            made.append((path, top))
+    return made
+
+
+def _take_back(made: list[tuple[Path, Path]]) -> None:
+    for path, top in made:
+        remove_if_empty(path, top)
+
+
 def execute_run(plan: RunPlan, environ: Mapping[str, str], secrets: Mapping[str, str]) -> None:
     """Run the container in the foreground; its exit code becomes ours."""
-    for folder in plan.create_dirs:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    made = _create(plan.create_dirs)
     render.print_command(plan.argv, stream=sys.stderr)
-    proc = subprocess.Popen(list(plan.argv), env=_environment(plan, environ, secrets))
+    proc: subprocess.Popen[bytes] | None = None
     try:
+        with held_signals():  # a signal while docker starts comes once `proc` is known
+            proc = subprocess.Popen(list(plan.argv), env=_environment(plan, environ, secrets))
         code = proc.wait()
-    except KeyboardInterrupt:
-        code = _stop(proc)
-        raise Interrupted(f"interrupted: the container exited with {code}") from None
+    except OSError as exc:
+        _take_back(made)
+        raise EngineError(
+            f"cannot start {plan.argv[0]} ({exc.strerror or type(exc).__name__})", "fix --docker-cli"
+        ) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (signals.py)
+        if proc is None:
+            raise stopped(exc, "docker did not start") from None
+        code = _stop(proc, stop_of(exc), plan)
+        raise stopped(exc, f"the container exited with {code}") from None
+    if code == DOCKER_REFUSED:  # docker's own checks (network, ports, mount options) refused the run
+        _take_back(made)
     if code != 0:
         raise ContainerExit(code)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    """Ctrl-C: the docker CLI passes SIGINT, then SIGTERM, to the container; its exit ends the CLI.
+def _stop(proc: subprocess.Popen[bytes], stop: Stop, plan: RunPlan) -> int:
+    """Pass the stop to the docker CLI, which passes it to the container; its exit ends the CLI.
 
-    The terminal may have sent SIGINT to the CLI already; a second one is harmless. A CLI that still
-    runs after both grace periods is killed, and the container may then outlive it: say so.
+    The CLI proxies the signals it gets to the container with and without a terminal (docker CLI
+    28 on engine 26, tests/integration/test_signals_run.py); --init passes them on to the command and
+    --rm removes the container. Ctrl-C sends SIGINT, then SIGTERM; SIGTERM sends SIGTERM. A
+    terminal may have sent SIGINT to the CLI already; a second one is harmless. A CLI still running
+    after the grace periods is killed; a named container is then removed by name, an unnamed one may
+    outlive it: say so.
     """
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    sent = (signal.SIGINT, signal.SIGTERM) if stop.signum == signal.SIGINT else (signal.SIGTERM,)
+    for sig in sent:
         if proc.poll() is not None:
             break
         proc.send_signal(sig)
@@ -106,7 +151,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
             continue
     if proc.poll() is None:
         proc.kill()
-        render.warn(
-            "the container did not stop; it may still run (docker ps shows it, docker rm -f stops it)"
-        )
+        if not _remove_named(plan):
+            render.warn(
+                "the container did not stop; it may still run (docker ps shows it, docker rm -f stops it)"
+            )
     return proc.wait()
+
+
+def _remove_named(plan: RunPlan) -> bool:
+    """`docker rm -f NAME` of a run given --name; whether the container is gone."""
+    if not plan.name:
+        return False
+    try:
+        done = subprocess.run(
+            [plan.argv[0], "rm", "-f", "--", plan.name],
+            capture_output=True,
+            timeout=STOP_GRACE_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
