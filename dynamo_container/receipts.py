@@ -8,6 +8,7 @@ cache statistics.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -88,21 +89,106 @@ def base_image_refs(plan: Any) -> list[str]:
 
 
 FAILED_SUFFIX = ".failed"
+MAX_RECEIPT_BYTES = 16 * 1024 * 1024  # far above any receipt a build writes; a bigger file is not one
+LISTED = ("status", "version", "started", "seconds")  # what `invoke receipts` shows of each
 
 
 def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
     """<name>.json for a built image; a failure goes to <name>.failed.json and keeps the last good one.
 
-    Written to a temporary file and renamed, so a receipt is never half-written.
+    Written to a temporary file and renamed, so a receipt is never half-written; when the write fails
+    (a full disk) the temporary file goes and the receipt that was there stays as it was.
     """
     folder = receipts_dir(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = receipt_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
     path = folder / f"{name}{'' if receipt['status'] == 'built' else FAILED_SUFFIX}.json"
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+        partial.replace(path)
+    except BaseException:  # also Ctrl-C halfway: no torn temporary file is left behind
+        partial.unlink(missing_ok=True)
+        raise
     return path
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float cannot be shown as seconds
+        return False
+
+
+def _is_ids(value: Any) -> bool:
+    return isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
+
+
+def _is_runs(value: Any) -> bool:
+    """The per-step records: a name, and numbers for the time and the cache statistics."""
+    return isinstance(value, list) and all(
+        isinstance(r, dict)
+        and _is_text(r.get("name"))
+        and all(_is_number(r.get(k)) for k in ("seconds", "cached", "total"))
+        for r in value
+    )
+
+
+def _is_plan(value: Any) -> bool:
+    """The recorded plan: its steps, each with a name and build args of NAME -> text."""
+    steps = value.get("steps") if isinstance(value, dict) else None
+    return isinstance(steps, list) and all(
+        isinstance(s, dict)
+        and _is_text(s.get("name"))
+        and isinstance(s.get("build_args", {}), dict)
+        and all(_is_text(v) for v in s.get("build_args", {}).values())
+        for s in steps
+    )
+
+
+# Every field a reader of receipts uses, with what it must be; a hand-edited field that is not is
+# left out (and said), so listing and --diff go on with the rest.
+FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **{k: (_is_text, "text") for k in ("framework", "cuda_version", "target", "status", "version")},
+    **{k: (_is_text, "text") for k in ("commit", "started")},
+    "dirty": (lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    "seconds": (_is_number, "a number"),
+    "images": (_is_ids, "an object of tags and image IDs"),
+    "base_images": (_is_ids, "an object of images and image IDs"),
+    "steps": (_is_runs, "a list of steps with name, seconds, cached and total"),
+    "plan": (_is_plan, "a plan whose steps have a name and text build args"),
+}
+
+
+def read_receipt(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """A receipt file checked field by field: the fields that are usable, and a line per field that is not.
+
+    A file that is not a receipt at all (not a regular file, too large, not UTF-8 JSON, nested
+    beyond reason, not an object) is a ConfigError naming it.
+    """
+    try:
+        if not path.is_file():
+            raise ValueError("not a regular file")
+        if path.stat().st_size > MAX_RECEIPT_BYTES:
+            raise ValueError(f"larger than {MAX_RECEIPT_BYTES // 1024 // 1024} MB")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        raise ConfigError(f"{path} is not a readable receipt ({reason.splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a readable receipt (not a JSON object)")
+    problems = []
+    for key, (check, kind) in FIELDS.items():
+        if key in data and not check(data[key]):
+            del data[key]
+            problems.append(f"{path}: {key} is not {kind}; left out")
+    return data, problems
 
 
 def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -110,25 +196,24 @@ def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     rows, warnings = [], []
     for path in sorted(receipts_dir(log_dir).glob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows.append(
-                {"name": path.stem, **{k: data[k] for k in ("status", "version", "started", "seconds")}}
-            )
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            warnings.append(f"{path} skipped: not a readable receipt ({type(exc).__name__})")
+            data, _ = read_receipt(path)
+        except ConfigError as exc:
+            warnings.append(f"{path} skipped: {str(exc).removeprefix(f'{path} is ')}")
+            continue
+        missing = [k for k in LISTED if k not in data]
+        if missing:
+            warnings.append(f"{path} skipped: not a readable receipt (no usable {', '.join(missing)})")
+            continue
+        rows.append({"name": path.stem, **{k: data[k] for k in LISTED}})
     return rows, warnings
 
 
-def load_receipt(log_dir: Path, name: str) -> dict[str, Any]:
-    """A receipt by file path or by name (vllm-12.9-runtime) in the receipts folder."""
+def load_receipt(log_dir: Path, name: str) -> tuple[dict[str, Any], list[str]]:
+    """A receipt by path or by name (vllm-12.9-runtime) in the receipts folder, checked by read_receipt."""
     candidates = [Path(name), receipts_dir(log_dir) / name, receipts_dir(log_dir) / f"{name}.json"]
     for path in candidates:
-        if path.is_file():
-            try:
-                data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSONDecodeError too
-                raise ConfigError(f"{path} is not a readable receipt: {exc}") from None
-            return data
+        if path.exists() and not path.is_dir():
+            return read_receipt(path)
     known = ", ".join(sorted(p.stem for p in receipts_dir(log_dir).glob("*.json"))) or "none yet"
     raise ConfigError(f"no receipt {name!r}", f"receipts in {receipts_dir(log_dir)}: {known}")
 
@@ -226,7 +311,10 @@ def receipt_writer(
         try:
             path = write_receipt(log_dir, receipt)
         except OSError as exc:  # the build itself is done: a receipt that cannot be written is a warning
-            render.warn(f"no receipt written under {receipts_dir(log_dir)}: {exc.strerror}")
+            render.warn(
+                f"no receipt of this build written under {receipts_dir(log_dir)} "
+                f"({exc.strerror or type(exc).__name__}); the receipts there stay as they were"
+            )
             return
         if not quiet:
             print(f"receipt: {path}")

@@ -20,25 +20,23 @@ DIFF = Extra(
 )
 
 
-def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from ..receipts import diff_receipts, list_receipts, load_receipt, receipts_dir
+def shown(value: object) -> str:
+    """A value from a receipt file as one printable line: control characters (a hand-edited file's
+    newlines, terminal escapes) are written as escapes instead of acting on the terminal."""
+    text = str(value)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
-    names = [n for item in diff for n in item.split(",") if n.strip()]
+
+def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
+    from ..receipts import list_receipts, receipts_dir
+
+    names = [n.strip() for item in diff for n in item.split(",") if n.strip()]
     if names:
-        if len(names) != 2:
-            raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")
-        a, b = (load_receipt(cfg.path(cfg.s.log_dir), n.strip()) for n in names)
-        lines = diff_receipts(a, b)
-        if json:
-            render.print_json({"a": names[0], "b": names[1], "differences": lines})
-            return
-        print(f"A = {names[0]}, B = {names[1]}")
-        for line in lines or ["no differences"]:
-            print(f"  {line}")
+        _diff(cfg, names, json)
         return
     rows, warnings = list_receipts(cfg.path(cfg.s.log_dir))
     for warning in warnings:
-        render.warn(warning)
+        render.warn(shown(warning))
     folder = receipts_dir(cfg.path(cfg.s.log_dir))
     if json:
         render.print_json(rows)
@@ -46,7 +44,26 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
     if not rows:
         print(f"no receipts yet in {folder} (every real invoke build writes one)")
     for r in rows:
-        print(f"{r['name']:<28} {r['status']:<24} {r['version']:<28} {r['started']}  {r['seconds']}s")
+        name, status, version, started = (shown(r[k]) for k in ("name", "status", "version", "started"))
+        print(f"{name:<28} {status:<24} {version:<28} {started}  {r['seconds']}s")
+
+
+def _diff(cfg: Config, names: list[str], json: bool) -> None:
+    """What differs between two receipts; a field a hand edit broke is named (file and field) and left out."""
+    from ..receipts import diff_receipts, load_receipt
+
+    if len(names) != 2:
+        raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")
+    (a, problems_a), (b, problems_b) = (load_receipt(cfg.path(cfg.s.log_dir), n) for n in names)
+    for problem in problems_a + problems_b:
+        render.warn(shown(problem))
+    lines = diff_receipts(a, b)
+    if json:
+        render.print_json({"a": names[0], "b": names[1], "differences": lines})
+        return
+    print(f"A = {shown(names[0])}, B = {shown(names[1])}")
+    for line in lines or ["no differences"]:
+        print(f"  {shown(line)}")
 
 
 def tasks(root: Path) -> list[SettingsTask]:
