@@ -91,6 +91,7 @@ def base_image_refs(plan: Any) -> list[str]:
 FAILED_SUFFIX = ".failed"
 MAX_RECEIPT_BYTES = 16 * 1024 * 1024  # far above any receipt a build writes; a bigger file is not one
 LISTED = ("status", "version", "started", "seconds")  # what `invoke receipts` shows of each
+UNREADABLE = "remove it, or compare another receipt; the next build of that combination writes a new one"
 
 
 def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
@@ -180,9 +181,11 @@ def read_receipt(path: Path) -> tuple[dict[str, Any], list[str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
-        raise ConfigError(f"{path} is not a readable receipt ({reason.splitlines()[0]})") from None
+        raise ConfigError(
+            f"{path} is not a readable receipt ({reason.splitlines()[0]})", UNREADABLE
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} is not a readable receipt (not a JSON object)")
+        raise ConfigError(f"{path} is not a readable receipt (not a JSON object)", UNREADABLE)
     problems = []
     for key, (check, kind) in FIELDS.items():
         if key in data and not check(data[key]):
@@ -198,7 +201,7 @@ def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             data, _ = read_receipt(path)
         except ConfigError as exc:
-            warnings.append(f"{path} skipped: {str(exc).removeprefix(f'{path} is ')}")
+            warnings.append(f"{path} skipped: {exc.message.removeprefix(f'{path} is ')}")
             continue
         missing = [k for k in LISTED if k not in data]
         if missing:
