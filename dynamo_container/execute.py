@@ -206,6 +206,9 @@ class StepRunner:
 
     def run(self, step: Step, index: int, display: Display) -> StepResult:
         result = StepResult(step, index)
+        if self.stopping.is_set():  # after a stop nothing starts, and no log is overwritten
+            result.stopped, result.returncode = self.stop.word, self.stop.exit_code
+            return result
         started = time.monotonic()
         try:
             result.returncode = self._stream(step, display, result)
@@ -224,12 +227,13 @@ class StepRunner:
             result.problem = f"{log_problem.text}; the step did not start ({log_problem.hint})"
             return 1
         try:
-            return self._follow(step, display, result, log)
+            code = self._follow(step, display, result, log)
         finally:
             log.close()
-            if log.problem is not None and not result.problem:  # its last lines failed at close
-                result.problem = f"{log.problem.text} ({log.problem.hint})"
-                result.returncode = result.returncode or 1
+        if log.problem is not None and not result.problem:  # its last lines failed at close
+            result.problem = f"{log.problem.text}; the step counts as failed ({log.problem.hint})"
+            return 1
+        return code
 
     def _start(self, step: Step, result: StepResult) -> subprocess.Popen[str] | None:
         """The step's process, registered for `stop_all`; None when stopping or when it cannot start."""

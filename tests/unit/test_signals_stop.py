@@ -197,6 +197,7 @@ def test_a_signal_stops_the_step_closes_its_log_and_starts_nothing_after(
     late = runner.run(sh("late", f"touch {tmp_path / 'started'}"), 2, SignalOn(0))
     assert (late.returncode, late.stopped) == (stop.exit_code, stop.word)
     assert not (tmp_path / "started").exists()
+    assert not (tmp_path / "logs" / "late.log").exists()  # a step that never ran leaves no log
 
 
 # ----- a plan -------------------------------------------------------------------------------------------
