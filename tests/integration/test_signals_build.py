@@ -63,7 +63,12 @@ def start_slow_build(launcher: str, names: Names, tmp_path: Path, *args: str) ->
     env |= {**names.env(), "DYNAMO_CONTAINER_DIR": str(family), "DYNAMO_LOG_DIR": str(tmp_path / "logs")}
     argv = ["build", "--env-file", STANDIN_ENV, "--framework", "none", "--target", "runtime", *args]
     proc = subprocess.Popen(
-        command(launcher, *argv), cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command(launcher, *argv),
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 180
