@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import io
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .secrets import SECRET_ENV_VARS
+from .secrets import SECRET_ENV_VARS, credential_problem, credential_variables, is_secret_variable
 from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -30,7 +31,9 @@ class Config:
     settings: Settings
     sources: Mapping[str, str]
     root: Path
-    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # BuildKit secret variables
+    # every credential variable seen (the secrets, and others named like one): masked, never a value
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_files: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     env_file: str = ""  # the --env-file given, as typed
@@ -99,12 +102,16 @@ def _parse_bool(spec: SettingSpec, raw: Any, where: str) -> bool | None:
     raise ConfigError(f"{_label(spec, where)} must be {allowed}, got {raw!r}")
 
 
+MAX_INT = 2**31 - 1  # every whole-number setting counts things (jobs, megabytes): far below this
+
+
 def _parse_int(spec: SettingSpec, raw: Any, where: str) -> int | None:
     text = str(raw).strip()
     if text in _AUTO:
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{_label(spec, where)} must be a positive whole number, got {raw!r}")
+    # ASCII digits only: str.isdigit() also takes '²' and '١٠', which int() then refuses or misreads
+    if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= MAX_INT:
+        raise ConfigError(f"{_label(spec, where)} must be a whole number from 1 to {MAX_INT}, got {raw!r}")
     return int(text)
 
 
@@ -117,10 +124,30 @@ def _parse_choice(spec: SettingSpec, raw: Any, where: str) -> str:
     raise ConfigError(f"{_label(spec, where)}: unknown value {raw!r}", hint)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_text(spec: SettingSpec, text: str, where: str) -> None:
+    """No value holds a control character (a NUL, a newline, an escape): none is ever meant."""
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ConfigError(
+            f"{_label(spec, where)} {text!r} holds the control character {bad.group()!r}",
+            "a value is one line of printable text",
+        )
+    if not text.strip() and where.startswith("--"):
+        raise ConfigError(f"{where}: empty value", f"leave out {where} for its default")
+
+
 def parse_value(spec: SettingSpec, raw: Any, where: str) -> Any:
     """Turn a raw value (env-file text or a flag value) into the setting's type, or say what is wrong."""
     if spec.kind == "list":
-        return _parse_list(spec, raw, where)
+        items = _parse_list(spec, raw, where)
+        for item in items:
+            _check_text(spec, item, where)
+        return items
+    if isinstance(raw, str):
+        _check_text(spec, raw, where)
     if spec.kind in ("bool", "optbool"):
         return _parse_bool(spec, raw, where)
     if spec.kind == "int":
@@ -187,6 +214,88 @@ def read_env_file(path: Path, label: str) -> list[EnvEntry]:
     return [EnvEntry(k, v if v is not None else "", lines.get(k, 0)) for k, v in values.items()]
 
 
+@dataclass
+class _Layers:
+    """The values read so far, layer by layer (a later layer replaces an earlier one's value)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def set(self, spec: SettingSpec, raw: Any, where: str, source: str) -> None:
+        self.values[spec.name] = parse_value(spec, raw, where)
+        self.sources[spec.name] = source
+
+    def env_file(self, path: Path, label: str) -> None:
+        for entry in read_env_file(path, label):
+            where = f"{label}:{entry.line}"
+            if entry.key.startswith(PREFIX):
+                spec = by_env_key().get(entry.key)
+                if spec is None:
+                    raise ConfigError(_unknown_key_message(entry.key, where))
+                self.set(spec, entry.value, where, where)
+                continue
+            if is_secret_variable(entry.key):
+                self.secrets[entry.key] = entry.value
+            self.credentials |= credential_variables({entry.key: entry.value})
+            self._near_miss(entry.key, where)
+
+    def environment(self, environ: Mapping[str, str]) -> None:
+        self.secrets |= {k: v for k, v in environ.items() if is_secret_variable(k) and v}
+        self.credentials |= credential_variables(environ)
+        for key, raw in environ.items():
+            if not key.startswith(PREFIX):
+                self._near_miss(key, "environment")
+                continue
+            spec = by_env_key().get(key)
+            if spec is None:
+                self.warnings.append(_unknown_key_message(key, "environment") + " (ignored)")
+                continue
+            self.set(spec, raw, "environment", "environment")
+
+    def _near_miss(self, key: str, where: str) -> None:
+        """A key that was probably meant as a setting (DYANMO_TARGET) would otherwise do nothing."""
+        head, sep, rest = key.upper().partition("_")
+        if not sep or head == PREFIX[:-1] or not _similar(head, PREFIX[:-1]):
+            return
+        meant = PREFIX + rest
+        if meant not in by_env_key():
+            close = difflib.get_close_matches(key.upper(), list(by_env_key()), n=1, cutoff=0.85)
+            meant = close[0] if close else ""
+        if meant:
+            self.warnings.append(f"{where}: {key} is not a setting and is ignored; did you mean {meant}?")
+
+    def refuse_credentials(self) -> None:
+        """No setting carries a credential: builds get them only as BuildKit secrets."""
+        known = self.credentials | self.secrets
+        for name, source in self.sources.items():
+            spec = by_name()[name]
+            if name in HOST_ONLY_URLS:  # used on this machine only; their user info is masked in output
+                continue
+            value = self.values[name]
+            for item in value if isinstance(value, tuple) else (value,):
+                problem = credential_problem(str(item), known) if isinstance(item, str) else ""
+                if problem:
+                    where = source.removeprefix("flag ")
+                    raise ConfigError(
+                        f"{_label(spec, where)} {problem}: "
+                        "settings are printed, logged and passed on as they are",
+                        "set credentials as variables in the environment or an env file: builds get "
+                        "them as BuildKit secrets, containers by name with -e NAME",
+                    )
+
+
+# Settings whose value only this machine's git or downloader uses (never an image): a URL there may
+# carry the user's credentials, which every output masks.
+HOST_ONLY_URLS = ("sccache_base_url", "tensorrtllm_git_url")
+
+
+def _similar(word: str, other: str) -> bool:
+    return difflib.SequenceMatcher(None, word, other).ratio() >= 0.6
+
+
 def load_config(
     root: Path,
     *,
@@ -200,12 +309,6 @@ def load_config(
 
     environ = os.environ if environ is None else environ
     cwd = cwd or Path.cwd()
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    secrets: dict[str, str] = {}
-    warnings: list[str] = []
-    loaded: list[str] = []
-
     layers: list[tuple[Path, str]] = [(root / ".env", ".env"), (root / ".env.local", ".env.local")]
     if env_file:
         p = Path(env_file).expanduser()
@@ -213,46 +316,25 @@ def load_config(
         if not p.is_file():
             raise ConfigError(f"env file not found: {env_file}", f"looked at {p}")
         layers.append((p, env_file))
-    secret_names = set(SECRET_ENV_VARS.values())
+    read = _Layers()
+    loaded = []
     for path, label in layers:
-        if not path.is_file():
-            continue
-        loaded.append(label)
-        for entry in read_env_file(path, label):
-            where = f"{label}:{entry.line}"
-            if entry.key.startswith(PREFIX):
-                spec = by_env_key().get(entry.key)
-                if spec is None:
-                    raise ConfigError(_unknown_key_message(entry.key, where))
-                values[spec.name] = parse_value(spec, entry.value, where)
-                sources[spec.name] = where
-            elif entry.key in secret_names:
-                secrets[entry.key] = entry.value
-
-    for key, raw in environ.items():
-        if key in secret_names and raw:
-            secrets[key] = raw
-        if not key.startswith(PREFIX):
-            continue
-        spec = by_env_key().get(key)
-        if spec is None:
-            warnings.append(_unknown_key_message(key, "environment") + " (ignored)")
-            continue
-        values[spec.name] = parse_value(spec, raw, "environment")
-        sources[spec.name] = "environment"
-
+        if path.is_file():
+            loaded.append(label)
+            read.env_file(path, label)
+    read.environment(environ)
     for name, raw in (flags or {}).items():
         spec = by_name()[name]
-        values[name] = parse_value(spec, raw, f"--{spec.flag}")
-        sources[name] = f"flag --{spec.flag}"
-
+        read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}")
+    read.refuse_credentials()
     return Config(
-        settings=Settings(**values),
-        sources=sources,
+        settings=Settings(**read.values),
+        sources=read.sources,
         root=root,
-        secrets=secrets,
+        secrets=read.secrets,
+        credentials=read.credentials | read.secrets,
         env_files=tuple(loaded),
-        warnings=tuple(warnings),
+        warnings=tuple(read.warnings),
         env_file=env_file or "",
     )
 

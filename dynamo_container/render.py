@@ -99,10 +99,10 @@ def format_command(argv: Sequence[str], env: Iterable[tuple[str, str]] = ()) -> 
         if word in VALUE_FLAGS and i + 1 < len(words):
             lines.append(f"{shlex.quote(word)} {shlex.quote(words[i + 1])}")
             i += 2
-        elif word.startswith("-"):
+        elif word.startswith("-") and word != "--":
             lines.append(shlex.quote(word))
             i += 1
-        else:  # the first positional (image or build context) and everything after it, on one line
+        else:  # `--`, the first positional (image or build context) and everything after, on one line
             lines.append(" ".join(shlex.quote(w) for w in words[i:]))
             break
     return " \\\n    ".join([first, *lines])

@@ -152,7 +152,9 @@ def _push_steps(p: _Plan) -> None:
     docker = p.make.frontend.docker
     for i, tag in enumerate(to_push, 1):
         log = str(p.req.log_dir / f"push-{i}.log")
-        p.steps.append(Step("push", f"push {tag}", (docker, "push", tag), kind="push", tags=(tag,), log=log))
+        p.steps.append(
+            Step("push", f"push {tag}", (docker, "push", "--", tag), kind="push", tags=(tag,), log=log)
+        )
 
 
 def _overridden(req: BuildRequest, derived: list[tuple[str, str]]) -> list[str]:

@@ -75,7 +75,8 @@ def _privileges(req: RunRequest) -> list[str]:
 
 def plan_run(req: RunRequest) -> RunPlan:
     """Everything `invoke run` passes to `docker run`."""
-    argv = (req.docker, "run", *_options(req), *_privileges(req), req.image, *req.command)
+    # `--` ends docker's options: what follows is the image and the command, whatever they look like
+    argv = (req.docker, "run", *_options(req), *_privileges(req), "--", req.image, *req.command)
     return RunPlan(
         argv=argv,
         image=req.image,

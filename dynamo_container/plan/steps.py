@@ -88,5 +88,6 @@ class StepMaker:
             argv += ["--no-cache"] if self.cache.no_cache else []
         for t in spec.tags:
             argv += ["--tag", t]
-        argv.append(str(self.context))
+        # `--` ends the options: the context path can never be read as one
+        argv += ["--", str(self.context)]
         return tuple(argv)

@@ -49,8 +49,8 @@ def source_steps(req: WheelRequest) -> list[Step]:
     git = ("git", "-C", src)
     if req.fresh_source:
         steps = [
-            _host("trtllm-git-init", "create the source folder", "git", "init", "-q", src),
-            _host("trtllm-git-remote", "set the remote", *git, "remote", "add", "origin", req.git_url),
+            _host("trtllm-git-init", "create the source folder", "git", "init", "-q", "--", src),
+            _host("trtllm-git-remote", "set the remote", *git, "remote", "add", "--", "origin", req.git_url),
         ]
     else:
         steps = [
@@ -60,6 +60,7 @@ def source_steps(req: WheelRequest) -> list[Step]:
                 *git,
                 "remote",
                 "set-url",
+                "--",
                 "origin",
                 req.git_url,
             )
@@ -72,6 +73,7 @@ def source_steps(req: WheelRequest) -> list[Step]:
             "fetch",
             "--no-tags",
             "--depth=1",
+            "--",
             "origin",
             req.commit,
         ),
@@ -114,6 +116,7 @@ def _build_argv(req: WheelRequest, frontend: Frontend) -> tuple[str, ...]:
         f"BUILD_WHEEL_ARGS={' '.join(wheel_args)}",
         "--output",
         f"type=local,dest={req.output_dir / 'build'}",
+        "--",
         str(req.src_dir),
     )
 
@@ -135,7 +138,7 @@ def wheel_steps(req: WheelRequest, frontend: Frontend) -> list[Step]:
         _host(
             "trtllm-version",
             f"mark the wheel version {suffix}",
-            *("sed", "-i", "-E", f's/^(__version__ = "[^"+]*)"/\\1{suffix}"/', version_file),
+            *("sed", "-i", "-E", "-e", f's/^(__version__ = "[^"+]*)"/\\1{suffix}"/', "--", version_file),
         ),
         _host("trtllm-export-stage", f"add the {EXPORT_STAGE} stage", "sh", "-c", add_export),
         _host(
@@ -163,6 +166,7 @@ def wheel_steps(req: WheelRequest, frontend: Frontend) -> list[Step]:
                 "*.whl",
                 "-exec",
                 "cp",
+                "--",
                 "{}",
                 str(out),
                 ";",

@@ -118,10 +118,33 @@ IMAGE_SETTINGS = (
 )
 
 
+# The build settings with a grammar of their own (resolve/values.py _SHAPES).
+SHAPED_SETTINGS = (
+    "tensorrtllm_commit",
+    "tensorrtllm_git_url",
+    "tensorrtllm_index_url",
+    "tensorrtllm_pip_wheel",
+    "trtllm_cuda_archs",
+    "nixl_ref",
+    "nixl_ucx_ref",
+    "nixl_gdrcopy_ref",
+    "nixl_libfabric_ref",
+    "efa_version",
+    "commit_sha",
+    "sccache_bucket",
+    "sccache_region",
+    "build_network",
+    "builder",
+    "cache_from",
+    "cache_to",
+)
+
+
 def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> BuildRequest:
     """Validate every build setting of `cfg` and return the request (or refuse with one line)."""
     warnings: list[str] = list(cfg.warnings)
     values.references(cfg, *IMAGE_SETTINGS)
+    values.shapes(cfg, *SHAPED_SETTINGS)
     fw = values.framework(cfg)
     variant = values.variant(cfg, fw)
     arch = values.platform(cfg)

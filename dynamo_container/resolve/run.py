@@ -7,42 +7,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import grammar
 from ..config import Config
 from ..errors import ConfigError
 from ..naming import Names, latest_image, suggest_build
-from ..secrets import looks_like_credential, looks_like_credential_value
+from ..secrets import looks_like_credential
 from ..settings import by_name
 from . import values
 from .build import Host
 from .values import origin
 
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")  # docker's container name rule
-_GPU_ID = re.compile(r"^(\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+)$")
-# docker run --ulimit types (the Linux rlimits docker knows)
-ULIMIT_TYPES = frozenset(
-    [
-        "core",
-        "cpu",
-        "data",
-        "fsize",
-        "locks",
-        "memlock",
-        "msgqueue",
-        "nice",
-        "nofile",
-        "nproc",
-        "rss",
-        "rtprio",
-        "rttime",
-        "sigpending",
-        "stack",
-    ]
-)
-_ULIMIT_VALUE = re.compile(r"^-?\d+$")
-# docker's RAMInBytes: a number with an optional unit (b, k, m, g, t, p; an optional i and b)
-_SIZE = re.compile(r"^\d+(\.\d+)? ?([kKmMgGtTpP][iI]?[bB]?|[bB])?$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_GPU_ID = re.compile(r"[0-9]+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+")
+_DEVICE_ORDERS = ("PCI_BUS_ID", "FASTEST_FIRST")
+_CAPABILITIES = frozenset(["compute", "compat32", "display", "graphics", "utility", "video", "all"])
 CONTAINER_HOME = "/home/dynamo"
 DEFAULT_ULIMITS: tuple[str, ...] = by_name()["ulimits"].default
 
@@ -78,6 +56,10 @@ class RunRequest:
     warnings: tuple[str, ...] = ()
 
 
+# The run settings with a grammar of their own (resolve/values.py _SHAPES).
+SHAPED_SETTINGS = ("name", "network", "runtime", "workdir", "shm_size", "ports")
+
+
 def default_image(cfg: Config) -> str:
     """The image a build of the configured framework, CUDA version and target tags `latest`."""
     fw = values.framework(cfg)
@@ -92,29 +74,16 @@ def gpus_value(cfg: Config) -> str:
     g = raw.strip()
     if g.lower() in ("", "none"):
         return ""
-    if g == "all" or g.isdigit():
+    if g == "all" or not grammar.number_problem(g, 1, 1024):
         return g
-    if g.startswith(("device=", '"device=')):
-        return g if g.startswith('"') else f'"{g}"'
-    ids = [x.strip() for x in g.split(",")]
-    if all(_GPU_ID.match(x) for x in ids):
+    listed = g.strip('"').removeprefix("device=")
+    ids = [x.strip() for x in listed.split(",")]
+    if all(_GPU_ID.fullmatch(x) for x in ids):
         return f'"device={",".join(ids)}"'
     raise ConfigError(
         f"{origin(cfg, 'gpus')} {raw!r} is not a GPU request",
         "use all, a count (2), a device list (0,1 or GPU UUIDs) or none",
     )
-
-
-def _ulimit_problem(kind: str, value: str) -> str:
-    if kind not in ULIMIT_TYPES:
-        return f"unknown type {kind!r} (one of: {', '.join(sorted(ULIMIT_TYPES))})"
-    numbers = value.split(":")
-    if len(numbers) > 2 or not all(_ULIMIT_VALUE.match(n) for n in numbers):
-        return "SOFT and HARD are whole numbers (-1: unlimited)"
-    soft, hard = int(numbers[0]), int(numbers[-1])
-    if hard != -1 and (soft == -1 or soft > hard):
-        return f"the soft limit {soft} is above the hard limit {hard}"
-    return ""
 
 
 def merge_ulimits(defaults: tuple[str, ...], given: tuple[str, ...], where: str = "--ulimit") -> list[str]:
@@ -124,7 +93,7 @@ def merge_ulimits(defaults: tuple[str, ...], given: tuple[str, ...], where: str 
         kind, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"{where} {item!r} is not TYPE=SOFT[:HARD]", "e.g. --ulimit nofile=65536:65536")
-        problem = _ulimit_problem(kind, value) if value else ("" if kind in ULIMIT_TYPES else "unknown type")
+        problem = grammar.ulimit_problem(kind, value) if value else grammar.ulimit_problem(kind, "0")
         if problem:
             raise ConfigError(f"{where} {item!r}: {problem}", "e.g. --ulimit nofile=65536:65536")
         if value:
@@ -135,19 +104,19 @@ def merge_ulimits(defaults: tuple[str, ...], given: tuple[str, ...], where: str 
 
 
 def shm_size(cfg: Config) -> str:
-    value = cfg.s.shm_size.strip()
-    if not _SIZE.match(value):
-        raise ConfigError(f"{origin(cfg, 'shm_size')} {value!r} is not a size", "e.g. --shm-size 10G or 512m")
-    return value
+    values.shapes(cfg, "shm_size")
+    return cfg.s.shm_size.strip()
 
 
 def _user(cfg: Config, host: Host) -> str:
     user = cfg.s.user.strip()
     if user == "host":
         return f"{host.uid}:{host.gid}"
-    if user and not _USER.match(user):
+    problem = grammar.user_problem(user) if user else ""
+    if problem:
         raise ConfigError(
-            f"{origin(cfg, 'user')} {cfg.s.user!r} is not a user", "use UID, UID:GID, a name, or host"
+            f"{origin(cfg, 'user')} {cfg.s.user!r} is not a user: {problem}",
+            "use UID, UID:GID, a name, or host",
         )
     return user
 
@@ -157,11 +126,11 @@ def _envs(cfg: Config) -> tuple[list[str], list[str]]:
     envs, by_name_only = [], []
     for item in cfg.s.envs:
         key, sep, _ = item.partition("=")
-        if not _ENV_NAME.match(key):
+        if not _ENV_NAME.fullmatch(key):
             raise ConfigError(
                 f"{origin(cfg, 'envs')} {item!r}: {key!r} is not a variable name", "e.g. -e LOG_LEVEL=debug"
             )
-        if sep and (looks_like_credential(key) or looks_like_credential_value(item[len(key) + 1 :])):
+        if sep and looks_like_credential(key):  # (credential values: config.refuse_credentials)
             raise ConfigError(
                 f"-e {key}=... would print a credential in the command line",
                 f"pass it by name: -e {key}, with {key} set in the environment or an env file",
@@ -172,15 +141,18 @@ def _envs(cfg: Config) -> tuple[list[str], list[str]]:
     return envs, by_name_only
 
 
-def _volume(spec: str) -> str:
+def _volume(spec: str, where: str) -> str:
+    problem = grammar.volume_problem(spec)
+    if problem:
+        raise ConfigError(f"{where} {spec!r}: {problem}", "e.g. -v /data/models:/models:ro")
     parts = spec.split(":")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise ConfigError(f"-v {spec!r} is not SRC:DST[:OPTIONS]", "e.g. -v /data/models:/models:ro")
     src = parts[0]
     if src.startswith(("/", ".", "~")):  # a host path (relative to the current folder, as in a shell)
         path = Path(src).expanduser()
         if not path.exists():
-            raise ConfigError(f"-v {spec}: {src} does not exist on this machine", "create it or fix the path")
+            raise ConfigError(
+                f"{where} {spec}: {src} does not exist on this machine", "create it or fix the path"
+            )
         parts[0] = str(path.resolve())
     return ":".join(parts)  # otherwise a named docker volume
 
@@ -188,7 +160,7 @@ def _volume(spec: str) -> str:
 def _mounts(cfg: Config, user: str, environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Volumes, and the host folders to create (the HF cache)."""
     s = cfg.s
-    volumes = [_volume(v) for v in s.volumes]
+    volumes = [_volume(v, origin(cfg, "volumes")) for v in s.volumes]
     if s.mount_workspace:
         volumes += [f"{cfg.root}:/workspace", "/tmp:/tmp", "/mnt:/mnt"]
     hf = s.hf_cache.strip() or environ.get("HF_HOME", "")
@@ -209,11 +181,20 @@ def _mounts(cfg: Config, user: str, environ: Mapping[str, str]) -> tuple[list[st
 
 def _gpu_envs(cfg: Config, envs: list[str]) -> list[str]:
     """CUDA_DEVICE_ORDER and NVIDIA_DRIVER_CAPABILITIES for GPU containers, unless given with -e."""
+    order, capabilities = cfg.s.cuda_device_order.strip(), cfg.s.driver_capabilities.strip()
+    if order and order not in _DEVICE_ORDERS:
+        raise ConfigError(
+            f"{origin(cfg, 'cuda_device_order')} {order!r} is not a CUDA device order",
+            f"use {' or '.join(_DEVICE_ORDERS)}",
+        )
+    unknown = [c for c in capabilities.split(",") if c and c not in _CAPABILITIES]
+    if unknown:
+        raise ConfigError(
+            f"{origin(cfg, 'driver_capabilities')}: unknown capability {unknown[0]!r}",
+            f"a comma list of: {', '.join(sorted(_CAPABILITIES))}",
+        )
     given = {e.split("=", 1)[0] for e in envs}
-    pairs = (
-        ("CUDA_DEVICE_ORDER", cfg.s.cuda_device_order),
-        ("NVIDIA_DRIVER_CAPABILITIES", cfg.s.driver_capabilities),
-    )
+    pairs = (("CUDA_DEVICE_ORDER", order), ("NVIDIA_DRIVER_CAPABILITIES", capabilities))
     return [f"{k}={v}" for k, v in pairs if v and k not in given]
 
 
@@ -233,19 +214,10 @@ def _runtime(cfg: Config, gpus: str, warnings: list[str]) -> str:
     return runtime
 
 
-def _name(cfg: Config) -> str:
-    name = cfg.s.name.strip()
-    if name and not _CONTAINER_NAME.match(name):
-        raise ConfigError(
-            f"{origin(cfg, 'name')} {name!r} is not a container name",
-            "use letters, digits, _ . - (e.g. dynamo-1)",
-        )
-    return name
-
-
 def _checked(cfg: Config, warnings: list[str]) -> str:
     """Refuse malformed image names and sizes; say when a size has no effect. Returns the image."""
     values.references(cfg, "image", "image_name", "registry")
+    values.shapes(cfg, *SHAPED_SETTINGS)
     size = shm_size(cfg)
     if cfg.is_set("shm_size"):
         warnings.append(f"--shm-size {size} has no effect: the container shares the host's IPC (--ipc host)")
@@ -291,10 +263,10 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
         volumes=tuple(volumes),
         create_dirs=tuple(create),
         ports=s.ports,
-        workdir=s.workdir,
+        workdir=s.workdir.strip(),
         user=user,
         group_add_root=bool(user) and user.split(":")[0] not in ("0", "root") and s.user.strip() == "host",
-        name=_name(cfg),
+        name=s.name.strip(),
         entrypoint=s.entrypoint,
         nixl_gds=s.use_nixl_gds,
         image_hint=suggest_build(Names(s.image_name, registry=s.registry), image),

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .. import matrix
+from .. import grammar, matrix
 from ..config import Config
 from ..errors import ConfigError
+from . import values
 from .values import arch_name, origin
 
 DEFAULT_WHEEL_DIR = "/tmp/trtllm_wheel"
@@ -159,9 +161,13 @@ def wheel_request(
 ) -> WheelRequest:
     """The wheel build of `invoke trtllm-wheel` (explicit values win over the settings)."""
     s = cfg.s
+    values.shapes(cfg, "tensorrtllm_commit", "tensorrtllm_git_url", "trtllm_cuda_archs", "build_network")
     commit = (commit or s.tensorrtllm_commit).strip()
     if not commit:
         raise ConfigError("the TensorRT-LLM commit is empty", "pass --commit (a hash, tag or branch)")
+    _check("--commit", commit, grammar.git_ref_problem, "a commit, tag or branch, e.g. v1.3.0rc1")
+    if git_url:
+        _check("--git-url", git_url, grammar.git_url_problem, f"e.g. {DEFAULT_GIT_URL}")
     chosen = arch_name(arch, "--arch") if arch else matrix.arch_of_platform(s.platform)
     if chosen is None:
         raise ConfigError(
@@ -169,6 +175,12 @@ def wheel_request(
         )
     out = cfg.path(output_dir or s.tensorrtllm_pip_wheel_dir or DEFAULT_WHEEL_DIR)
     return _wheel(cfg, out, commit, chosen, git_url or s.tensorrtllm_git_url or DEFAULT_GIT_URL)
+
+
+def _check(flag: str, value: str, check: Callable[[str], str], hint: str) -> None:
+    problem = check(value)
+    if problem:
+        raise ConfigError(f"{flag} {value!r}: {problem}", hint)
 
 
 def build_wheel_request(cfg: Config, intent: TrtllmIntent, arch: str) -> WheelRequest | None:

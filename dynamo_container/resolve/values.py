@@ -7,18 +7,50 @@ typed, or the env-file key and line, or the environment variable.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from .. import matrix
+from .. import grammar, matrix
 from ..config import Config
 from ..errors import ConfigError
 from ..naming import split_ref
 from ..references import reference_problem, registry_problem, repository_problem, tag_problem
-from ..secrets import SECRET_ENV_VARS, looks_like_credential, looks_like_credential_value, secret_id_of
+from ..secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
 from ..settings import by_name
 
-_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONTEXT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_REF = (grammar.git_ref_problem, "git ref", "v1.2.3 or a commit id")
+
+# What each setting handed to git, docker or a build holds, checked whole (grammar.py), with an
+# example of a valid value: a value that passes is what it looks like and never reads as an option.
+_SHAPES: dict[str, tuple[Callable[[str], str], str, str]] = {
+    "tensorrtllm_commit": (grammar.git_ref_problem, "commit, tag or branch", "v1.3.0rc1"),
+    "tensorrtllm_git_url": (grammar.git_url_problem, "git URL", "https://github.com/NVIDIA/TensorRT-LLM.git"),
+    "tensorrtllm_index_url": (grammar.url_problem, "package index URL", "https://pypi.nvidia.com"),
+    "tensorrtllm_pip_wheel": (grammar.pip_spec_problem, "pip requirement", "tensorrt-llm==1.3.0rc1"),
+    "trtllm_cuda_archs": (grammar.cuda_archs_problem, "CUDA architecture list", "'90-real;100-real'"),
+    "nixl_ref": _REF,
+    "nixl_ucx_ref": _REF,
+    "nixl_gdrcopy_ref": _REF,
+    "nixl_libfabric_ref": _REF,
+    "efa_version": (grammar.word_problem, "version", "1.45.1"),
+    "commit_sha": (grammar.hex_problem, "commit id", "3b9b3f31c"),
+    "sccache_bucket": (grammar.bucket_problem, "bucket", "my-sccache"),
+    "sccache_region": (grammar.region_problem, "region", "us-west-2"),
+    "build_network": (grammar.network_problem, "network", "host"),
+    "network": (grammar.network_problem, "network", "host"),
+    "builder": (grammar.name_problem, "builder name", "farm"),
+    "runtime": (grammar.name_problem, "runtime name", "nvidia"),
+    "name": (grammar.name_problem, "container name", "dynamo-1"),
+    "workdir": (grammar.path_problem, "working directory", "/workspace"),
+    "shm_size": (grammar.size_problem, "size", "10G"),
+    "cache_from": (grammar.cache_problem, "cache source", "type=registry,ref=registry.example/cache"),
+    "cache_to": (grammar.cache_problem, "cache destination", "type=inline"),
+    "ports": (grammar.port_problem, "port mapping", "8000:8000"),
+    "uid": (grammar.id_problem, "numeric id", "1000"),
+    "gid": (grammar.id_problem, "numeric id", "1000"),
+}
 
 
 # What each image-naming setting holds, and an example of a valid one.
@@ -114,10 +146,21 @@ def target(cfg: Config, fw: matrix.Framework) -> str:
 
 
 def numeric_id(cfg: Config, name: str, host: int) -> str:
-    value = getattr(cfg.s, name).strip()
-    if value and not value.isdigit():
-        raise ConfigError(f"{origin(cfg, name)} {value!r} is not a numeric id", f"e.g. --{name} 1000")
-    return value or str(host)
+    shapes(cfg, name)
+    return getattr(cfg.s, name).strip() or str(host)
+
+
+def shapes(cfg: Config, *names: str) -> None:
+    """Refuse a value of these settings that is not of its kind's grammar (see _SHAPES)."""
+    for name in names:
+        check, kind, example = _SHAPES[name]
+        value = getattr(cfg.s, name)
+        for item in value if isinstance(value, tuple) else (value.strip(),):
+            problem = check(item) if item else ""
+            if problem:
+                raise ConfigError(
+                    f"{origin(cfg, name)} {item!r} is not a valid {kind}: {problem}", f"e.g. {example}"
+                )
 
 
 def dev_image(cfg: Config) -> str:
@@ -143,34 +186,22 @@ def pairs(cfg: Config, name: str, what: str) -> list[tuple[str, str]]:
 
 
 def build_args(cfg: Config) -> list[tuple[str, str]]:
-    """User build args, refusing anything that names or carries a credential."""
-    known_values = {v: k for k, v in cfg.secrets.items() if len(v) >= 4}
+    """User build args, refusing a name that says it is a credential (values: config.refuse_credentials)."""
     flag = origin(cfg, "build_args")
     out = pairs(cfg, "build_args", "NAME")
-    for name, value in out:
-        if not _ARG_NAME.match(name):
+    for name, _ in out:
+        if not _ARG_NAME.fullmatch(name):
             raise ConfigError(f"{flag} {name!r}: not a valid argument name", "use letters, digits and _")
-        secret_id = secret_id_of(name)
-        how = (
-            f"set {name.upper()} in the environment or an env file: it reaches the build as "
-            f"BuildKit secret id={secret_id}"
-            if secret_id
-            else "pass credentials as BuildKit secrets, which never reach the image"
-        )
         if looks_like_credential(name):
+            secret_id = secret_id_of(name)
+            how = (
+                f"set {name.upper()} in the environment or an env file: it reaches the build as "
+                f"BuildKit secret id={secret_id}"
+                if secret_id
+                else "pass credentials as BuildKit secrets, which never reach the image"
+            )
             raise ConfigError(
                 f"{flag} {name} looks like a credential; build args are stored in the image history", how
-            )
-        if value in known_values:
-            raise ConfigError(
-                f"{flag} {name} carries the value of {known_values[value]}; "
-                "build args are stored in the image history",
-                how,
-            )
-        if looks_like_credential_value(value):
-            raise ConfigError(
-                f"{flag} {name}=... holds a value in a token format; build args stay in the image history",
-                how,
             )
     return out
 
@@ -180,7 +211,7 @@ def build_contexts(cfg: Config) -> list[tuple[str, str]]:
     flag = origin(cfg, "build_contexts")
     out = []
     for name, value in pairs(cfg, "build_contexts", "NAME"):
-        if not _CONTEXT_NAME.match(name):
+        if not _CONTEXT_NAME.fullmatch(name):
             raise ConfigError(f"{flag} name {name!r} is not valid", "use letters, digits, _ . -")
         if name == matrix.TOOLING_CONTEXT:
             raise ConfigError(f"{flag} {name}: the tool passes this context itself", "pick another name")

@@ -19,8 +19,10 @@ from invoke.tasks import Task
 
 from ..config import Config, load_config
 from ..errors import DynamoError
-from ..secrets import SECRET_ENV_VARS, masker
+from ..guard import PIPE_STATUS, guarded
+from ..secrets import credential_variables, mask_text, remember
 from ..settings import Group, SettingSpec, by_name, in_groups
+from ..signals import stop_of, terminate_as_interrupt
 
 
 @dataclass(frozen=True)
@@ -62,24 +64,27 @@ class CheapArgument(Argument):
 
 
 CRASH_EXIT = 70  # EX_SOFTWARE: an internal error, told apart from a refused value (1)
+CRASH_FILES_KEPT = 10  # older crash reports are removed when a new one is written
 
 
 def crash_report(task: str, exc: BaseException) -> str:
-    """One line for an unexpected exception; its traceback goes to a file (secret values masked)."""
+    """One line for an unexpected exception; its traceback goes to a file (credentials masked)."""
     import tempfile
     import time
     import traceback
 
-    mask = masker(os.environ.get(var, "") for var in SECRET_ENV_VARS.values())
-    text = mask("".join(traceback.format_exception(exc)))
-    folder = Path(tempfile.gettempdir())
-    path = folder / f"dynamo-container-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    text = mask_text("".join(traceback.format_exception(exc)))
+    folder = Path(tempfile.gettempdir()) / "dynamo-container-crashes"
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
     try:
+        folder.mkdir(mode=0o700, exist_ok=True)
         path.write_text(f"invoke {task}\n{text}", encoding="utf-8")
         where = f"the traceback is in {path}"
+        for old in sorted(folder.glob("crash-*.txt"), key=lambda p: p.stat().st_mtime)[:-CRASH_FILES_KEPT]:
+            old.unlink(missing_ok=True)
     except OSError:
         where = "the traceback could not be saved"
-    summary = mask(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+    summary = mask_text(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
     return f"error: internal error in invoke {task}: {summary} ({where}; please report it)"
 
 
@@ -189,16 +194,27 @@ def settings_task(
 
     def wrap(body: Callable[..., Any]) -> SettingsTask:
         def run(c: Context, **parsed: Any) -> Any:
+            remember(credential_variables(os.environ).values())
+            with guarded() as (out, _):
+                result = _run_body(c, parsed)
+            if out.broken:  # the reader went away: end as a shell tool would, quietly
+                raise Exit(code=PIPE_STATUS)
+            return result
+
+        def _run_body(c: Context, parsed: dict[str, Any]) -> Any:
             try:
-                cfg = config_of(c, parsed)
-                extra_values = {
-                    e.name: parsed.get(_attr(e.name), e.default) for e in extras if e is not ENV_FILE
-                }
-                return body(c, cfg, **extra_values)
+                with terminate_as_interrupt():  # SIGTERM takes Ctrl-C's cleanup paths
+                    cfg = config_of(c, parsed)
+                    remember(cfg.credentials.values())
+                    extra_values = {
+                        e.name: parsed.get(_attr(e.name), e.default) for e in extras if e is not ENV_FILE
+                    }
+                    return body(c, cfg, **extra_values)
             except DynamoError as exc:
-                raise Exit(f"error: {exc}" if exc.message else None, code=exc.exit_code) from None
-            except KeyboardInterrupt:
-                raise Exit("interrupted", code=130) from None
+                raise Exit(mask_text(f"error: {exc}") if exc.message else None, code=exc.exit_code) from None
+            except KeyboardInterrupt as exc:
+                stop = stop_of(exc)
+                raise Exit(stop.word, code=stop.exit_code) from None
             except Exception as exc:  # the last resort: a bug reaches the user as one line, never a traceback
                 raise Exit(crash_report(name, exc), code=CRASH_EXIT) from None
 

@@ -2,9 +2,8 @@
 
 A supervisor (CI cancelling a job, `kill`, systemd) sends SIGTERM to the tool alone; the build's
 docker runs in a session of its own, so only the tool can stop it. Each test runs the tool twice
-over: through a wrapper that puts the handler round invoke (what the library provides today), and as
-the plain `invoke` command, which passes once tasks/cli.py's task wrapper enters
-`signals.terminate_as_interrupt()` (marked xfail until then; strict, so the marker must go with it).
+over: through a wrapper that puts the library's handler round invoke, and as the plain `invoke`
+command, whose task wrapper (tasks/cli.py) enters `signals.terminate_as_interrupt()` itself.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import pytest
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, invoke
 
-# What tasks/cli.py does once wired: the task runs inside terminate_as_interrupt().
+# The handler round the whole program, as an embedding application would use the library.
 WRAPPER = f"""
 import sys
 from invoke.main import program
@@ -33,10 +32,9 @@ sys.argv[0] = {INVOKE!r}
 with terminate_as_interrupt():
     program.run()
 """
-NOT_WIRED = "needs `with signals.terminate_as_interrupt():` round the task body in tasks/cli.py"
 LAUNCHERS = [
     pytest.param("wrapper", id="wrapper"),
-    pytest.param("invoke", id="invoke", marks=pytest.mark.xfail(reason=NOT_WIRED, strict=True)),
+    pytest.param("invoke", id="invoke"),
 ]
 STOP_LINE = "stopped: the tool received SIGTERM"
 

@@ -83,7 +83,7 @@ def test_types_are_parsed(tmp_path: Path) -> None:
     ("line", "message"),
     [
         ("DYNAMO_PUSH=maybe", ".env:2: DYNAMO_PUSH must be true or false, got 'maybe'"),
-        ("DYNAMO_VLLM_MAX_JOBS=-3", ".env:2: DYNAMO_VLLM_MAX_JOBS must be a positive whole number"),
+        ("DYNAMO_VLLM_MAX_JOBS=-3", ".env:2: DYNAMO_VLLM_MAX_JOBS must be a whole number from 1 to"),
         ("DYNAMO_ENABLE_KVBM=sometimes", ".env:2: DYNAMO_ENABLE_KVBM must be true, false or auto"),
         ("DYNAMO_BUILD_ARGS='unterminated", ".env:2"),
         (

@@ -35,7 +35,7 @@ def test_default_vllm_plan(repo: Path) -> None:
     assert args_of(fw)["DYNAMO_BASE_IMAGE"] == base.tags[0]
     assert "DYNAMO_BASE_IMAGE" not in args_of(base)
     assert fw.context == str(repo) and base.context == str(repo)
-    assert fw.argv[-1] == str(repo)
+    assert fw.argv[-2:] == ("--", str(repo))  # nothing after `--` is read as an option
     assert fw.argv[:5] == ("docker", "buildx", "build", "--load", "--progress=plain")
 
 
@@ -122,7 +122,7 @@ def test_uid_gid_rules(repo: Path) -> None:
         ConfigError, match="--uid and --gid can only be used with --dev-image or --target local-dev"
     ):
         plan(repo, uid="1234")
-    with pytest.raises(ConfigError, match="--gid 'abc' is not a numeric id"):
+    with pytest.raises(ConfigError, match="--gid 'abc' is not a valid numeric id"):
         plan(repo, target="local-dev", gid="abc")
     assert args_of(plan(repo, dev_image="d:1", uid="7").steps[0])["USER_UID"] == "7"
 
@@ -289,7 +289,7 @@ def test_push_pushes_the_final_images_to_their_registry(repo: Path) -> None:
     pushes = [s for s in p.steps if s.kind == "push"]
     assert p.steps[1].tags[1] == "reg.example:5000/team/dynamo:latest-vllm-runtime"
     assert p.steps[0].tags[0].startswith("reg.example:5000/team/dynamo-base:")
-    assert [s.argv for s in pushes] == [("docker", "push", t) for t in p.steps[1].tags]
+    assert [s.argv for s in pushes] == [("docker", "push", "--", t) for t in p.steps[1].tags]
     assert len({s.log for s in pushes}) == 2
 
 

@@ -36,7 +36,7 @@ def test_efa_plan(tmp_path: Path) -> None:
 
 
 def test_efa_refuses_what_it_cannot_plan(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--image is required"):
+    with pytest.raises(ConfigError, match="--image: empty value"):
         efa(tmp_path, " ")
     with pytest.raises(ConfigError, match="unsupported platform 'linux/s390x'"):
         efa(tmp_path, "img", platform="linux/s390x")

@@ -149,7 +149,7 @@ def test_volumes_envs_ports_and_order(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_missing_mount_source(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist on this machine"):
         run(tmp_path, volumes=("/nonexistent/x:/x",))
-    with pytest.raises(ConfigError, match="is not SRC:DST"):
+    with pytest.raises(ConfigError, match="not SRC:DST"):
         run(tmp_path, volumes=("/tmp",))
 
 

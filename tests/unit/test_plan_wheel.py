@@ -47,11 +47,13 @@ def test_reuse_needs_one_wheel_and_a_matching_commit(tmp_path: Path) -> None:
 def test_source_steps(tmp_path: Path) -> None:
     src = str(tmp_path / "src")
     argvs = [s.argv for s in source_steps(request(tmp_path))]
-    assert argvs[0] == ("git", "init", "-q", src)
-    assert ("git", "-C", src, "fetch", "--no-tags", "--depth=1", "origin", "31116825") in argvs
+    # `--` before every value: a commit or URL can never be read as one of git's options
+    assert argvs[0] == ("git", "init", "-q", "--", src)
+    assert ("git", "-C", src, "remote", "add", "--", "origin", "https://g.example/trt.git") in argvs
+    assert ("git", "-C", src, "fetch", "--no-tags", "--depth=1", "--", "origin", "31116825") in argvs
     assert argvs[-1] == ("git", "-C", src, "lfs", "pull")
     again = source_steps(request(tmp_path, fresh_source=False, git_lfs=False))
-    assert again[0].argv[-3:] == ("set-url", "origin", "https://g.example/trt.git")
+    assert again[0].argv[-4:] == ("set-url", "--", "origin", "https://g.example/trt.git")
     assert all("lfs" not in s.argv for s in again)
 
 
@@ -66,7 +68,8 @@ def test_wheel_steps(tmp_path: Path) -> None:
     ) in a
     assert f"type=local,dest={tmp_path / 'out' / 'build'}" in a and a[a.index("--network") + 1] == "host"
     version = next(s for s in amd if s.name == "trtllm-version")
-    assert version.argv[:3] == ("sed", "-i", "-E") and "+dev31116825" in version.argv[3]
+    assert version.argv[:4] == ("sed", "-i", "-E", "-e") and "+dev31116825" in version.argv[4]
+    assert version.argv[-2:] == ("--", str(tmp_path / "src" / "tensorrt_llm/version.py"))
     marker = next(s for s in amd if s.name == "trtllm-commit-txt")
     assert "amd64_31116825" in marker.argv[-1]
     arm = next(s for s in wheel_steps(request(tmp_path, arch="arm64"), Frontend()) if s.kind == "build")

@@ -25,7 +25,8 @@ def test_every_flag_the_planner_emits_gets_a_line_with_its_value(repo: Path) -> 
                 words = shlex.split(line)
                 assert words[0].startswith("-") and len(words) <= 2, line
                 assert len(words) == 1 or not words[1].startswith("-"), line
-            assert not any(w.startswith("-") for w in shlex.split(lines[-1])), lines[-1]  # the context
+            last = shlex.split(lines[-1])  # `--` and the context (or the image): nothing else
+            assert last[0] == "--" and not any(w.startswith("-") for w in last[1:]), lines[-1]
             assert shlex.split(text.replace(" \\\n    ", " ")) == [f"{k}={v}" for k, v in step.env] + list(
                 step.argv
             )
