@@ -11,9 +11,10 @@ MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "s
 
 def collection(root: Path, argv: list[str] | None = None) -> Collection:
     """Every task, for the project at `root`; refuses a command line invoke's parser would misread."""
+    import os
     from importlib import import_module
 
-    from .argv import problem
+    from .argv import problem, runtime_config_problem
 
     ns = Collection()
     for name in MODULES:
@@ -21,7 +22,7 @@ def collection(root: Path, argv: list[str] | None = None) -> Collection:
             ns.add_task(task)
     argv = sys.argv if argv is None else argv
     if argv and Path(argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
-        message = problem(argv, ns.tasks)
+        message = runtime_config_problem(argv, os.environ) or problem(argv, ns.tasks)
         if message:
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(1)

@@ -115,7 +115,7 @@ def test_dry_run_clones_nothing(trt_repo: tuple[Path, str], tmp_path: Path) -> N
         env=wheel_env(tmp_path),
     )
     assert r.returncode == 0, r.stderr
-    assert f"git -C {tmp_path / 'src'} fetch --no-tags --depth=1 origin {sha}" in r.stdout
+    assert f"git -C {tmp_path / 'src'} fetch --no-tags --depth=1 -- origin {sha}" in r.stdout
     assert not (tmp_path / "src").exists() and not (tmp_path / "w").exists()
 
 

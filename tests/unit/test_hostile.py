@@ -315,6 +315,24 @@ OTHER_CASES = [
 ]
 OTHER_CASES = [c for c in OTHER_CASES if not c.message.startswith("No idea")]  # invoke's own wording
 CORE_CASES = [case("--dry", "doctor", message="invoke --dry: doctor has no dry run")]
+# invoke's parser: a value that is a flag, written into its flag or where the value belongs, and
+# invoke's own configuration file (test_argv.py feeds every flag of every task).
+CORE_CASES += [
+    case("run", "-p=--privileged", "--dry-run", message="-p=--privileged: a value cannot start with -"),
+    case("run", "--port=--privileged", "--dry-run", message="a value cannot start with -"),
+    case("run", "-p--privileged", "--dry-run", message="-p--privileged: a value cannot start with -"),
+    case("run", "-e=--mount-workspace", "--dry-run", message="write --env VALUE"),
+    case("run", "-v", "--dry-run", message="--volume needs a value (the next word, --dry-run, is a flag)"),
+    case("build", "--tag", "--push", message="--tag needs a value (the next word, --push, is a flag)"),
+    case("-f", "bad.yaml", "config", message="-f bad.yaml: invoke cannot read", files={"bad.yaml": b"a: ["}),
+    case("-f", "missing.yaml", "build", "--dry-run", message="-f missing.yaml: no such file"),
+    case(
+        "config",
+        message="INVOKE_RUNTIME_CONFIG bad.json: invoke cannot read it",
+        files={"bad.json": b"{oops"},
+        INVOKE_RUNTIME_CONFIG="bad.json",
+    ),
+]
 
 CASES = CONFIG_LAYER_CASES + BUILD_CASES + RUN_CASES + OTHER_CASES + CORE_CASES
 
