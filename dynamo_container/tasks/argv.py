@@ -37,7 +37,7 @@ class _TaskFlags:
 
     @classmethod
     def of(cls, task: Task) -> _TaskFlags:  # type: ignore[type-arg]
-        from invoke.parser import ParserContext
+        from invoke.parser.context import ParserContext
 
         context = ParserContext(args=task.get_arguments())
         flags = cls(words=frozenset([*context.flags, *context.inverse_flags]))
@@ -138,7 +138,7 @@ def runtime_config_problem(argv: Sequence[str], environ: Mapping[str, str]) -> s
     from invoke.config import Config
 
     try:
-        Config(runtime_path=path).load_runtime()  # merging is where a non-mapping fails
+        Config(runtime_path=Path(path)).load_runtime()  # merging is where a non-mapping fails
     except Exception as exc:  # yaml, json or Python errors of invoke's own loaders, of any kind
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         return f"{where} {path}: invoke cannot read it ({detail})"
