@@ -7,9 +7,12 @@ so bake builds the whole chain in one graph.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
 from .plan.matrix import MatrixPlan
 from .plan.model import Step
 
@@ -67,3 +70,50 @@ def to_bake(
         finals += members[-1:]
     groups["default"] = {"targets": finals}
     return {"group": groups, "target": targets}
+
+
+# The top-level keys of a bake JSON file: a file with others is not a bake file.
+BAKE_KEYS = frozenset({"group", "target", "variable", "function"})
+STDOUT = "-"
+
+
+def bake_text(data: dict[str, Any]) -> str:
+    """The file's text; every credential value masked, although none reaches a plan (the safe side)."""
+    import json
+
+    from .secrets import redact
+
+    return json.dumps(redact(data), indent=2) + "\n"
+
+
+def write_bake(path: Path, text: str) -> None:
+    """Write a bake file whole (a temporary file renamed over it), replacing only an earlier bake file.
+
+    An existing file that is not a bake file (another tool's JSON, a Dockerfile, a typo) is refused,
+    never overwritten.
+    """
+    if path.is_dir():
+        raise ConfigError(f"--bake {path}: is a folder", "name a file, e.g. --bake dynamo.bake.json")
+    if path.exists() and not _is_bake_file(path):
+        raise ConfigError(
+            f"--bake {path}: the file exists and is not a bake file; it is left as it is",
+            "remove it or name another file (--bake - prints the file)",
+        )
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        problem = f"--bake {path}: cannot write it ({exc.strerror})"
+        raise ConfigError(problem, "name a writable file") from None
+
+
+def _is_bake_file(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and bool(data) and set(data) <= BAKE_KEYS

@@ -19,7 +19,11 @@ STAGE_TASKS = {
     "framework": ("framework", "Build the base image, then the framework stage of the framework image."),
     "runtime": ("runtime", "Build the base image, then the runtime image of the framework."),
 }
-BAKE = Extra("bake", "Also write the plan as a docker buildx bake JSON file to this path.")
+BAKE = Extra(
+    "bake",
+    "Also write the plan as a docker buildx bake JSON file to this path (- prints it; an existing file "
+    "is replaced only if it is a bake file).",
+)
 # A stage task builds up to its stage: the local-dev layer's settings do not apply, nor (before the
 # runtime image) the EFA layer.
 LOCAL_DEV_SETTINGS = ("dev_image", "uid", "gid")
@@ -78,19 +82,21 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
 
 def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
     """`invoke plan`: the plan(s) of a build invocation, as text, JSON or a bake file; nothing runs."""
-    import json as jsonlib
-
     from .. import pipeline
+    from ..bake import STDOUT, bake_text, to_bake, write_bake
     from ..plan.matrix import MatrixPlan
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
     plan, note = pipeline.build_plan(cfg)
     mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+    if bake == STDOUT and json:
+        raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
-        from ..bake import to_bake
-
         data = to_bake(mplan, cache_from=cfg.s.cache_from, cache_to=cfg.s.cache_to, no_cache=cfg.s.no_cache)
-        _write(Path(bake), jsonlib.dumps(data, indent=2) + "\n")
+        if bake == STDOUT:
+            print(bake_text(data), end="")
+            return
+        write_bake(Path(bake), bake_text(data))
         if not json:
             print(f"bake file: {bake} ({len(data['target'])} targets; docker buildx bake -f {bake} --print)")
     if json:
@@ -99,15 +105,6 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
         if note:
             render.warn(note)
         render.print_matrix_plan(mplan)
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"--bake {path}: cannot write it ({exc.strerror})", "name a writable file"
-        ) from None
 
 
 def tasks(root: Path) -> list[SettingsTask]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from dynamo_container.bake import to_bake
 from tests.helpers import PROJECT, mplan
 
@@ -27,3 +29,56 @@ def test_bake_file_links_the_chain(repo: Path) -> None:
     }
     assert "none-cuda12_8-base" not in targets  # framework none has no base step
     json.dumps(bake)
+
+
+def _bake_of(repo: Path) -> dict[str, object]:
+    return to_bake(mplan(repo, framework="vllm", target="runtime"))
+
+
+def test_write_bake_replaces_an_earlier_bake_file_whole(repo: Path, tmp_path: Path) -> None:
+    from dynamo_container.bake import bake_text, write_bake
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = folder / "dynamo.bake.json"
+    path.write_text(json.dumps({"target": {"old": {}}, "group": {}}))
+    write_bake(path, bake_text(_bake_of(repo)))
+    assert json.loads(path.read_text()) == json.loads(bake_text(_bake_of(repo)))
+    assert [p.name for p in folder.iterdir()] == ["dynamo.bake.json"]  # no partial file left
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"FROM scratch\n", b'{"name": "my-package"}', b"[]", b"{}", b'{"target": {}, "extra": 1}', b"\xff\xfe"],
+)
+def test_write_bake_never_overwrites_a_file_that_is_not_a_bake_file(
+    repo: Path, tmp_path: Path, content: bytes
+) -> None:
+    from dynamo_container.bake import bake_text, write_bake
+    from dynamo_container.errors import ConfigError
+
+    path = tmp_path / "precious.json"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match="the file exists and is not a bake file; it is left as it is"):
+        write_bake(path, bake_text(_bake_of(repo)))
+    assert path.read_bytes() == content
+
+
+def test_write_bake_refuses_a_folder_and_an_unwritable_place(repo: Path, tmp_path: Path) -> None:
+    from dynamo_container.bake import bake_text, write_bake
+    from dynamo_container.errors import ConfigError
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        write_bake(folder, bake_text(_bake_of(repo)))
+    with pytest.raises(ConfigError, match="cannot write it"):
+        write_bake(folder / "missing" / "x.json", bake_text(_bake_of(repo)))
+    assert list(folder.iterdir()) == []
+
+
+def test_bake_text_masks_a_credential_that_reached_the_data(tmp_path: Path) -> None:
+    from dynamo_container.bake import bake_text
+
+    token = "hf_" + "Zz9" * 12
+    assert token not in bake_text({"target": {"t": {"args": {"X": f"a={token}"}}}})

@@ -238,3 +238,13 @@ def test_cheap_argument_copies_repeatable_values_apart() -> None:
     twin.value = "B=2"
     assert arg.value == ["A=1"] and twin.value == ["A=1", "B=2"]
     assert repr(arg) == "--build-arg"
+
+
+def test_plan_bake_dash_prints_the_bake_file_and_writes_nothing(project: Path) -> None:
+    before = sorted(p.name for p in project.iterdir())
+    r = run(project, "plan", "--framework", "vllm", "--target", "runtime", "--bake", "-")
+    assert r.returncode == 0, r.stderr
+    assert set(json.loads(r.stdout)) == {"group", "target"}
+    assert sorted(p.name for p in project.iterdir()) == before  # no file named "-"
+    both = run(project, "plan", "--bake", "-", "--json")
+    assert both.returncode == 1 and "--bake - and --json both print to standard output" in both.stderr
