@@ -47,7 +47,9 @@ def user_problem(text: str) -> str:
 
 
 # docker's units.RAMInBytes: a decimal number, an optional space, a binary unit b/k/m/g/t/p
-_SIZE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?) ?(?P<unit>[kKmMgGtTpP]?)[iI]?[bB]?")
+_SIZE = re.compile(
+    r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?: ?(?P<unit>[kKmMgGtTpP]?)(?:[iI]?[bB]|(?<=[kKmMgGtTpP])))?"
+)
 _UNIT_POWER = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 
 
@@ -56,7 +58,7 @@ def size_bytes(text: str) -> int | None:
     m = _SIZE.fullmatch(text)
     if not m:
         return None
-    return int(float(m["number"]) * 1024 ** _UNIT_POWER[m["unit"].lower()])
+    return int(float(m["number"]) * 1024 ** _UNIT_POWER[(m["unit"] or "").lower()])
 
 
 def size_problem(text: str) -> str:
@@ -183,6 +185,8 @@ def volume_problem(spec: str) -> str:
     if len(parts) not in (2, 3) or not all(parts[:2]):
         return "not SRC:DST[:OPTIONS]"
     src, dest = parts[0], parts[1]
+    if _CONTROL.search(spec):
+        return "holds a control character"
     if not src.startswith(("/", ".", "~")) and not _VOLUME_NAME.fullmatch(src):
         return f"{src!r} is neither a host path nor a volume name"
     problem = path_problem(dest)
@@ -195,8 +199,13 @@ def volume_problem(spec: str) -> str:
     return ""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def path_problem(path: str) -> str:
-    """A path inside a container: absolute."""
+    """A path inside a container: absolute, without control characters (a newline, a NUL)."""
+    if _CONTROL.search(path):
+        return "holds a control character"
     return "" if path.startswith("/") else "not an absolute path"
 
 
@@ -224,6 +233,8 @@ _CACHE_KEY = re.compile(r"[a-z][a-z0-9_-]*")
 
 def cache_problem(spec: str) -> str:
     """A BuildKit --cache-from/--cache-to: type=T,key=value,... (or, to read, a bare image reference)."""
+    if _CONTROL.search(spec) or " " in spec:
+        return "holds a space or a control character"
     if "=" not in spec:
         from .references import reference_problem
 
@@ -256,6 +267,8 @@ def git_ref_problem(ref: str) -> str:
         return "cannot start with -"
     if _HEX.fullmatch(ref):
         return ""
+    if not ref.isascii():  # git takes other characters; no ref of the projects built here has them
+        return "use ASCII letters, digits and . _ / -"
     bad = _REF_FORBIDDEN.search(ref)
     if bad:
         return f"{bad.group()!r} is not allowed in a git ref"
@@ -266,7 +279,7 @@ def git_ref_problem(ref: str) -> str:
     return ""
 
 
-_URL = re.compile(r"(?P<scheme>https?|ssh|git|file)://(?P<rest>[^\s]*)")
+_URL = re.compile(r"(?P<scheme>https?|ftps?|ssh|git|file)://(?P<rest>[^\s]*)")
 _SCP = re.compile(r"(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?P<path>[^\s]+)")
 
 
@@ -283,6 +296,8 @@ def git_url_problem(url: str) -> str:
     if m:
         host = m["rest"].split("/", 1)[0]
         return "" if m["scheme"] == "file" or host else "the URL has no host"
+    if "://" in url:  # git hands other schemes to a git-remote-<scheme> helper program
+        return f"the scheme {url.split('://', 1)[0]!r} is not one git fetches itself"
     if url.startswith("/") and not any(c.isspace() for c in url):
         return ""
     m = _SCP.fullmatch(url)

@@ -32,8 +32,8 @@ LEGACY_CACHE = "stat-cache.json"  # the unsealed cache of earlier versions, remo
 RACY_SECONDS = 2.0  # a file changed this recently may change again within the same timestamp tick
 MAX_RECORD_BYTES = 1 << 20  # a record is a few hundred bytes; anything near this is not ours
 MAX_CACHE_BYTES = 256 << 20  # ~1.5 million files
-_IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")  # fullmatch: a hand-edited "...\n" is no ID
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class Warnings:
@@ -118,7 +118,7 @@ def _valid_entry(value: Any) -> bool:
         and len(value) == 5
         and all(_is_count(v) for v in value[:4])
         and isinstance(value[4], str)
-        and _SHA256.match(value[4]) is not None
+        and _SHA256.fullmatch(value[4]) is not None
     )
 
 
@@ -210,7 +210,7 @@ class KeyStore:
             return None
         body = unsealed(raw, RECORD_SCHEMA) if len(raw) <= MAX_RECORD_BYTES else None
         image = body.get("image") if body and body.get("key") == key else None
-        if isinstance(image, str) and _IMAGE_ID.match(image):
+        if isinstance(image, str) and _IMAGE_ID.fullmatch(image):
             return image
         self.warnings.once(
             f"record {key}",
@@ -220,7 +220,7 @@ class KeyStore:
 
     def write(self, key: str, step: str, tags: Sequence[str], image: str) -> bool:
         """Record what `key` built; False (with one warning per run) when it cannot be written."""
-        if not (_SHA256.match(key) and _IMAGE_ID.match(image)):
+        if not (_SHA256.fullmatch(key) and _IMAGE_ID.fullmatch(image)):
             return False
         body = {
             "schema": RECORD_SCHEMA,

@@ -7,6 +7,7 @@ Dockerfiles read) fails here instead, with nothing built and nothing written.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterable, Sequence
 
@@ -58,7 +59,8 @@ def pushed_registries(steps: Iterable[Step]) -> list[str]:
 
 def registry_answers(host: str, timeout: float = REGISTRY_TIMEOUT) -> str:
     """'' when a TCP connection to the registry opens, else why not."""
-    name, _, port = host.rpartition(":") if host.rsplit(":", 1)[-1].isdigit() else (host, "", "443")
+    has_port = re.fullmatch(r"[0-9]{1,5}", host.rsplit(":", 1)[-1]) is not None
+    name, _, port = host.rpartition(":") if has_port else (host, "", "443")
     try:
         with socket.create_connection((name, int(port)), timeout=timeout):
             return ""

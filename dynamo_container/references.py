@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 _HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-_DOMAIN = re.compile(rf"^{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?$")
-_PATH = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}$")
+_DOMAIN = re.compile(rf"{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?")
+_PATH = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}")
 MAX_NAME = 255
 
 
@@ -29,7 +29,7 @@ def _is_domain(first: str) -> bool:
 def tag_problem(tag: str) -> str:
     if not tag:
         return "empty tag"
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         return "a tag is letters, digits, _ . - (128 at most), not starting with . or -"
     return ""
 
@@ -42,9 +42,9 @@ def registry_problem(registry: str) -> str:
         return "empty registry"
     if not _is_domain(domain):  # no host: a namespace on the default registry (docker.io/<namespace>)
         domain, namespace = "", value
-    elif not _DOMAIN.match(domain):
+    elif not _DOMAIN.fullmatch(domain):
         return f"{domain!r} is not a host[:port]"
-    bad = [p for p in namespace.split("/") if namespace and not _PATH.match(p)]
+    bad = [p for p in namespace.split("/") if namespace and not _PATH.fullmatch(p)]
     return f"namespace part {bad[0]!r} must be lowercase letters, digits and . _ -" if bad else ""
 
 
@@ -56,12 +56,12 @@ def repository_problem(name: str) -> str:
         return f"longer than {MAX_NAME} characters"
     parts = name.split("/")
     if len(parts) > 1 and _is_domain(parts[0]):
-        if not _DOMAIN.match(parts[0]):
+        if not _DOMAIN.fullmatch(parts[0]):
             return f"{parts[0]!r} is not a host[:port]"
         parts = parts[1:]
     for part in parts:
-        if not _PATH.match(part):
-            if part.lower() != part and _PATH.match(part.lower()):
+        if not _PATH.fullmatch(part):
+            if part.lower() != part and _PATH.fullmatch(part.lower()):
                 return "repository names are lowercase"
             return f"{part!r} is not a name part (lowercase letters, digits, and . _ - between them)"
     return ""
@@ -70,7 +70,7 @@ def repository_problem(name: str) -> str:
 def reference_problem(ref: str) -> str:
     """A full image reference: repository, optional tag, optional digest."""
     rest, _, digest = ref.partition("@")
-    if digest and not _DIGEST.match(digest):
+    if digest and not _DIGEST.fullmatch(digest):
         return f"{digest!r} is not a digest (algorithm:hex)"
     slash, colon = rest.rfind("/"), rest.rfind(":")
     name, tag = (rest[:colon], rest[colon + 1 :]) if colon > slash else (rest, None)

@@ -61,8 +61,8 @@ DOWNLOAD_TIMEOUT = 60.0  # seconds per attempt (connect and each read)
 DOWNLOAD_ATTEMPTS = 4
 RETRY_DELAY = 2.0  # seconds, doubled after each failed attempt
 _CHUNK = 1 << 16
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([.-][0-9A-Za-z.]+)?$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(?:[.-][0-9A-Za-z.]+)?")  # fullmatch, ASCII
 # scheme://user:password@ : the password runs to the last @ of the same word, so one holding @ or /
 # is masked whole (a port and path before an @ later in the word are masked too: the safe side).
 _URL_LOGIN = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)\S*@")
@@ -107,7 +107,7 @@ def host_arch() -> str:
 def normalize_version(version: str) -> str:
     """'0.14.0' or 'v0.14.0' -> 'v0.14.0' (the release tag)."""
     text = version.strip()
-    if not _VERSION.match(text):
+    if not _VERSION.fullmatch(text):
         raise ConfigError(f"--sccache-version {version!r} is not a release version", "e.g. v0.14.0")
     return text if text.startswith("v") else f"v{text}"
 
@@ -131,7 +131,7 @@ def expected_sha256(version: str, arch: str, given: str = "") -> tuple[str, str]
     """The checksum to verify against and where it comes from; refused when there is none."""
     if given.strip():
         value = given.strip().lower()
-        if not _SHA256.match(value):
+        if not _SHA256.fullmatch(value):
             raise ConfigError(f"--sha256 {given!r} is not a SHA-256", "64 hexadecimal digits")
         return value, "given"
     key = (normalize_version(version), normalize_arch(arch))
