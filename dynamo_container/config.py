@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .locate import real_family
 from .secrets import SECRET_ENV_VARS, credential_problem, credential_variables, is_secret_variable
 from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
@@ -327,6 +328,8 @@ def load_config(
         spec = by_name()[name]
         read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}")
     read.refuse_credentials()
+    if not read.values.get("container_dir"):
+        read.values["container_dir"] = str(real_family())
     return Config(
         settings=Settings(**read.values),
         sources=read.sources,

@@ -182,7 +182,9 @@ class Settings:
     image_name: str = _setting("dynamo", "Repository name of the framework images.")
     base_image_name: str = _setting("dynamo-base", "Repository name of the step-1 base images.")
     container_dir: str = _setting(
-        "container", "Folder of the Dockerfile family (relative to the project root; tests use a stand-in)."
+        "",
+        "Folder of the Dockerfile family (tests use a stand-in). Empty: the real family, container/ of "
+        "this tool's repository or its copy inside the installed package.",
     )
     context: str = _setting(
         ".",
