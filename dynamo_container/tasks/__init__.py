@@ -6,6 +6,9 @@ from pathlib import Path
 
 from invoke.collection import Collection
 
+# The programs whose command line is checked before invoke parses it: invoke's own, and the console
+# script (tasks/program.py), which runs the same collection.
+PROGRAMS = ("invoke", "inv", "dynamo-container")
 MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
 
 
@@ -20,7 +23,7 @@ def collection(root: Path, argv: list[str] | None = None) -> Collection:
         for task in import_module(f"{__name__}.{name}").tasks(root):
             ns.add_task(task)
     argv = sys.argv if argv is None else argv
-    if argv and Path(argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
+    if argv and Path(argv[0]).name in PROGRAMS:  # the command line is the user's, not a test's
         message = problem(argv, ns.tasks)
         if message:
             print(f"error: {message}", file=sys.stderr)
