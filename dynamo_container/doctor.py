@@ -155,15 +155,15 @@ def gather(cfg: Config) -> Probes:
     if "engine_error" not in found:
         found["engine_limits"] = local_engine_limits(url)
     try:
-        found["version"] = describe(cfg.path(s.context), version=s.version, commit=s.commit_sha)
+        found["version"] = describe(cfg.checkout(), version=s.version, commit=s.commit_sha)
     except DynamoError as exc:
         found["version_error"] = exc
     try:
-        found["context"] = measure(cfg.path(s.context), build_ignore_file(cfg))
+        found["context"] = measure(cfg.checkout(), build_ignore_file(cfg))
     except DynamoError as exc:
         found["context_error"] = exc
     try:
-        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.path(s.context)))
+        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.checkout()))
     except DynamoError as exc:
         found["sources_error"] = exc
     return Probes(**found)
@@ -208,7 +208,7 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
         check_git(p.version, p.version_error),
         check_ulimits(requested, p.engine_limits, local=p.local, reachable=p.reachable),
         check_context(p.context, limit_mb(s.context_warn_mb), p.context_error),
-        check_checkout(p.missing_sources, str(cfg.path(s.context)), p.sources_error),
+        check_checkout(p.missing_sources, str(cfg.checkout()), p.sources_error),
         check_config(cfg),
     ]
 

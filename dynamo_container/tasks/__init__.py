@@ -12,8 +12,12 @@ PROGRAMS = ("invoke", "inv", "dynamo-container")
 MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
 
 
-def collection(root: Path, argv: list[str] | None = None) -> Collection:
-    """Every task, for the project at `root`; refuses a command line invoke's parser would misread."""
+def collection(root: Path | None, argv: list[str] | None = None) -> Collection:
+    """Every task; refuses a command line invoke's parser would misread.
+
+    `root`: this tool's repository (tasks.py's folder), whose .env a command reads when it runs
+    outside a Dynamo checkout; None for the installed console script.
+    """
     from importlib import import_module
 
     from .argv import problem

@@ -110,7 +110,7 @@ def _write(path: Path, text: str) -> None:
         ) from None
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON))
     def build(c: Context, cfg: Config, json: bool = False) -> None:
         """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""

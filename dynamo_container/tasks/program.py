@@ -7,7 +7,6 @@ repository; it needs no tasks.py, so it runs from any folder (a Dynamo checkout,
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from invoke.program import Program
 
@@ -42,8 +41,8 @@ class DynamoProgram(Program):
 def program(argv: list[str] | None = None) -> DynamoProgram:
     from . import collection
 
-    # the tool's repository (its .env) when run from a source checkout, else the current folder
-    namespace = collection(repository() or Path.cwd(), sys.argv if argv is None else argv)
+    # the tool's repository (its .env outside a Dynamo checkout) when run from a source checkout
+    namespace = collection(repository(), sys.argv if argv is None else argv)
     return DynamoProgram(
         version=tool_version(), namespace=namespace, name=NAME, binary=NAME, binary_names=[NAME]
     )

@@ -80,7 +80,7 @@ def smoke(cfg: Config, *, json: bool = False) -> None:
         raise DynamoError(f"smoke checks failed in tier {', '.join(str(t.number) for t in failed)}")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "smoke",
