@@ -9,7 +9,19 @@ from invoke.collection import Collection
 # The programs whose command line is checked before invoke parses it: invoke's own, and the console
 # script (tasks/program.py), which runs the same collection.
 PROGRAMS = ("invoke", "inv", "dynamo-container")
-MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
+MODULES = (
+    "build",
+    "clean",
+    "config",
+    "context",
+    "doctor",
+    "lint",
+    "receipts",
+    "run",
+    "sccache",
+    "smoke",
+    "trtllm",
+)
 
 
 def collection(root: Path | None, argv: list[str] | None = None) -> Collection:
