@@ -679,7 +679,7 @@ class Bench:
 
     # 6 -------------------------------------------------------------------------------------------
     def library_costs(self) -> dict[str, Any]:
-        """What the hand-written pieces save against the library beside them (the README's reasons)."""
+        """What the hand-written pieces save against the library beside them (see docs/architecture.md)."""
         from docker.utils.build import exclude_paths
 
         from dynamo_container.context import read_patterns

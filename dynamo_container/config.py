@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import io
+import os
 import re
 import shlex
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .locate import real_family
 from .secrets import SECRET_ENV_VARS, credential_problem, credential_variables, is_secret_variable
 from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
@@ -37,6 +39,7 @@ class Config:
     env_files: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     env_file: str = ""  # the --env-file given, as typed
+    cwd: Path = Path(".")  # the folder the command ran in (flags' relative paths start there)
 
     @property
     def s(self) -> Settings:
@@ -52,6 +55,23 @@ class Config:
     def path(self, rel: str) -> Path:
         p = Path(rel).expanduser()
         return p if p.is_absolute() else self.root / p
+
+    def shown(self, value: str) -> str:
+        """A path as messages name it: from the current folder when it lies below it, else absolute."""
+        path = self.path(value)
+        try:
+            return str(path.relative_to(self.cwd)) if path.is_absolute() else value
+        except ValueError:
+            return str(path)
+
+    def checkout(self) -> Path:
+        """The Dynamo checkout to build (the build context), or a one-line error naming what to do."""
+        if not self.s.context.strip():
+            raise ConfigError(
+                f"no Dynamo checkout to build: {self.cwd} is not inside one and no --context is given",
+                "run it in a Dynamo checkout, or give --context PATH or set DYNAMO_CONTEXT",
+            )
+        return self.path(self.s.context)
 
     def with_overrides(self, **values: Any) -> Config:
         """A copy with some settings replaced (as if given on the command line)."""
@@ -219,13 +239,16 @@ class _Layers:
     """The values read so far, layer by layer (a later layer replaces an earlier one's value)."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    typed: dict[str, Any] = field(default_factory=dict)  # each value as given (a path not yet absolute)
     sources: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def set(self, spec: SettingSpec, raw: Any, where: str, source: str) -> None:
-        self.values[spec.name] = parse_value(spec, raw, where)
+    def set(self, spec: SettingSpec, raw: Any, where: str, source: str, base: Path) -> None:
+        value = parse_value(spec, raw, where)
+        self.typed[spec.name] = value
+        self.values[spec.name] = absolute(spec, value, base) if spec.path else value
         self.sources[spec.name] = source
 
     def env_file(self, path: Path, label: str) -> None:
@@ -235,14 +258,14 @@ class _Layers:
                 spec = by_env_key().get(entry.key)
                 if spec is None:
                     raise ConfigError(_unknown_key_message(entry.key, where))
-                self.set(spec, entry.value, where, where)
+                self.set(spec, entry.value, where, where, path.parent)  # paths: from the file's folder
                 continue
             if is_secret_variable(entry.key):
                 self.secrets[entry.key] = entry.value
             self.credentials |= credential_variables({entry.key: entry.value})
             self._near_miss(entry.key, where)
 
-    def environment(self, environ: Mapping[str, str]) -> None:
+    def environment(self, environ: Mapping[str, str], cwd: Path) -> None:
         self.secrets |= {k: v for k, v in environ.items() if is_secret_variable(k) and v}
         self.credentials |= credential_variables(environ)
         for key, raw in environ.items():
@@ -253,7 +276,7 @@ class _Layers:
             if spec is None:
                 self.warnings.append(_unknown_key_message(key, "environment") + " (ignored)")
                 continue
-            self.set(spec, raw, "environment", "environment")
+            self.set(spec, raw, "environment", "environment", cwd)
 
     def _near_miss(self, key: str, where: str) -> None:
         """A key that was probably meant as a setting (DYANMO_TARGET) would otherwise do nothing."""
@@ -274,7 +297,7 @@ class _Layers:
             spec = by_name()[name]
             if name in HOST_ONLY_URLS:  # used on this machine only; their user info is masked in output
                 continue
-            value = self.values[name]
+            value = self.typed[name]  # as given: a URL made a path would hide its user info
             for item in value if isinstance(value, tuple) else (value,):
                 problem = credential_problem(str(item), known) if isinstance(item, str) else ""
                 if problem:
@@ -296,6 +319,42 @@ def _similar(word: str, other: str) -> bool:
     return difflib.SequenceMatcher(None, word, other).ratio() >= 0.6
 
 
+def absolute(spec: SettingSpec, value: Any, base: Path) -> Any:
+    """A path setting's value with each relative path in it taken from `base` (see Settings)."""
+    if isinstance(value, tuple):
+        return tuple(_absolute_item(spec.name, item, base) for item in value)
+    if not isinstance(value, str) or not value.strip():
+        return value
+    if spec.name == "hf_cache" and value.lower() == "none":  # no cache mounted: not a path
+        return value
+    path = Path(value).expanduser()
+    return str(path) if path.is_absolute() else os.path.normpath(base / path)
+
+
+def _absolute_item(name: str, item: str, base: Path) -> str:
+    """A list item's path part: NAME=PATH of a build context (not a URL), SRC of a volume (./, ../)."""
+    if name == "build_contexts":
+        key, sep, value = item.partition("=")
+        if not sep or "://" in value or not value or Path(value).expanduser().is_absolute():
+            return item
+        return f"{key}={os.path.normpath(base / value)}"
+    src, sep, rest = item.partition(":")
+    if src == "." or src.startswith(("./", "../")) or src == "..":  # a named docker volume otherwise
+        return os.path.normpath(base / src) + sep + rest
+    return item
+
+
+def _path_defaults(values: dict[str, Any], root: Path, default_context: str | None) -> None:
+    """Path settings no layer set: the real family, the default context, the rest from `root`."""
+    if not values.get("container_dir"):
+        values["container_dir"] = str(real_family())
+    if not values.get("context", "").strip() and default_context is not None:
+        values["context"] = os.path.normpath(root / default_context)
+    for spec in specs():
+        if spec.path and spec.name not in values and isinstance(spec.default, str) and spec.default:
+            values[spec.name] = absolute(spec, spec.default, root)
+
+
 def load_config(
     root: Path,
     *,
@@ -303,13 +362,20 @@ def load_config(
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
     cwd: Path | None = None,
+    default_context: str | None = ".",
+    project_env: bool = True,
 ) -> Config:
-    """Build the configuration from every layer. `flags` maps setting names to given flag values."""
-    import os
+    """Build the configuration from every layer. `flags` maps setting names to given flag values.
 
+    `root` is the project folder: its `.env` and `.env.local` are read (unless `project_env` is
+    False) and the relative defaults start there. `default_context` is the checkout built when no
+    layer names one, relative to `root`; None for none (Config.checkout() then says what to do).
+    """
     environ = os.environ if environ is None else environ
     cwd = cwd or Path.cwd()
-    layers: list[tuple[Path, str]] = [(root / ".env", ".env"), (root / ".env.local", ".env.local")]
+    layers: list[tuple[Path, str]] = []
+    if project_env:
+        layers += [(root / ".env", ".env"), (root / ".env.local", ".env.local")]
     if env_file:
         p = Path(env_file).expanduser()
         p = p if p.is_absolute() else cwd / p
@@ -322,11 +388,12 @@ def load_config(
         if path.is_file():
             loaded.append(label)
             read.env_file(path, label)
-    read.environment(environ)
+    read.environment(environ, cwd)
     for name, raw in (flags or {}).items():
         spec = by_name()[name]
-        read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}")
+        read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}", cwd)
     read.refuse_credentials()
+    _path_defaults(read.values, root, default_context)
     return Config(
         settings=Settings(**read.values),
         sources=read.sources,
@@ -336,6 +403,7 @@ def load_config(
         env_files=tuple(loaded),
         warnings=tuple(read.warnings),
         env_file=env_file or "",
+        cwd=cwd,
     )
 
 

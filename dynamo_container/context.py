@@ -376,7 +376,7 @@ def build_ignore_file(cfg: Config) -> Path | None:
 
     name = cfg.s.framework.strip().lower()
     dockerfile = matrix.framework(name).dockerfile if name in matrix.FRAMEWORKS else matrix.BASE_DOCKERFILE
-    return ignore_file(cfg.path(cfg.s.container_dir) / dockerfile, cfg.path(cfg.s.context))
+    return ignore_file(cfg.path(cfg.s.container_dir) / dockerfile, cfg.checkout())
 
 
 @dataclass(frozen=True)
@@ -483,7 +483,7 @@ def warn_if_large(cfg: Config) -> None:
     from . import render
 
     try:
-        report = measure(cfg.path(cfg.s.context), build_ignore_file(cfg))
+        report = measure(cfg.checkout(), build_ignore_file(cfg))
     except (ConfigError, OSError) as exc:
         render.warn(f"cannot measure the build context: {exc}")
         return

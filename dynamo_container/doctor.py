@@ -34,9 +34,11 @@ from .doctor_checks import (
 )
 from .errors import DynamoError
 from .preflight import containerd_store
+from .registries import Registry, check_registries
 from .version import VersionInfo
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .sources import Missing
 
 
@@ -65,6 +67,8 @@ class Probes:
     context_error: DynamoError | None = None
     missing_sources: tuple[Missing, ...] | None = None
     sources_error: DynamoError | None = None
+    registries: tuple[Registry, ...] | None = None
+    registries_error: Exception | None = None
 
     @property
     def reachable(self) -> bool:
@@ -155,18 +159,36 @@ def gather(cfg: Config) -> Probes:
     if "engine_error" not in found:
         found["engine_limits"] = local_engine_limits(url)
     try:
-        found["version"] = describe(cfg.path(s.context), version=s.version, commit=s.commit_sha)
+        found["version"] = describe(cfg.checkout(), version=s.version, commit=s.commit_sha)
     except DynamoError as exc:
         found["version_error"] = exc
     try:
-        found["context"] = measure(cfg.path(s.context), build_ignore_file(cfg))
+        found["context"] = measure(cfg.checkout(), build_ignore_file(cfg))
     except DynamoError as exc:
         found["context_error"] = exc
     try:
-        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.path(s.context)))
+        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.checkout()))
     except DynamoError as exc:
         found["sources_error"] = exc
+    found |= _registry_probe(cfg, engine, reachable="engine_error" not in found)
     return Probes(**found)
+
+
+def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str, Any]:
+    """The registries the configured build pulls from (the images it starts FROM that the engine lacks)."""
+    from .pipeline import build_plan
+    from .registries import pulled_images, registries
+
+    def present(images: Sequence[str]) -> set[str]:
+        return {ref for ref, attrs in engine.inspect_images(images).items() if attrs}
+
+    if not reachable:
+        return {}
+    try:
+        plan, _ = build_plan(cfg.with_overrides(dry_run=True))
+        return {"registries": registries(pulled_images(plan.steps), present)}
+    except Exception as exc:  # a configuration the build would refuse, an engine that stops answering
+        return {"registries_error": exc}
 
 
 def run_checks(cfg: Config, p: Probes) -> list[Check]:
@@ -208,7 +230,8 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
         check_git(p.version, p.version_error),
         check_ulimits(requested, p.engine_limits, local=p.local, reachable=p.reachable),
         check_context(p.context, limit_mb(s.context_warn_mb), p.context_error),
-        check_checkout(p.missing_sources, str(cfg.path(s.context)), p.sources_error),
+        check_checkout(p.missing_sources, cfg.s.context or "(no checkout)", p.sources_error),
+        check_registries(p.registries, p.registries_error, reachable=p.reachable),
         check_config(cfg),
     ]
 

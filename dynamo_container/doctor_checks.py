@@ -15,6 +15,7 @@ from . import matrix
 from .config import Config
 from .context import ContextReport, size_warning
 from .errors import ConfigError, DynamoError
+from .locate import real_family
 from .preflight import CONTAINER_BUILDER_FIX, unexportable_cache
 from .render import human_size
 from .version import VersionInfo
@@ -180,7 +181,8 @@ def check_nvidia(runtimes: Sequence[str] | None, hook: bool = False) -> Check:
 
 
 def is_standin(container_dir: str) -> bool:
-    return container_dir.strip().strip("/").removeprefix("./") != "container"
+    """Any family but the real one (config fills the real one's path in when none is set)."""
+    return Path(container_dir).resolve() != real_family().resolve()
 
 
 def disk_needed_gb(framework: str, standin: bool) -> int:

@@ -33,6 +33,7 @@ from .logfolders import CHECK_SECONDS, StepLog, unwritable
 from .logfolders import log_folders as log_folders  # where pipeline takes it from
 from .plan.model import Step
 from .progress import BuildProgress
+from .pullfail import pull_failure
 from .secrets import masker
 from .signals import CTRL_C, Stop, held_signals, stop_of
 
@@ -426,13 +427,16 @@ def failure_report(result: StepResult, total: int, log_path: Path) -> str:
         lines.append(f"  {failed.error}")
     elif prog.last_error:
         lines.append(f"  {prog.last_error}")
-    lines.append(f"  last lines of {log_path}:")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
         with log_path.open(encoding="utf-8", errors="replace") as f:
             tail.extend(line.rstrip("\n") for line in f)
     except OSError:
         tail.append("(the log could not be read)")
+    pull = pull_failure(tail)
+    if pull is not None:  # docker's raw resolver error, twice, says nothing of what to do
+        return f"step {result.index}/{total} ({step.name}) failed: {pull.message()}\n  {pull.hint()}"
+    lines.append(f"  last lines of {log_path}:")
     lines += [f"    {line}" for line in tail]
     return "\n".join(lines)
 

@@ -81,6 +81,17 @@ PINS: tuple[Pin, ...] = (
     Pin("PROTOC_VERSION", "25.3", "Dockerfile:186", "default", _BASE),
     Pin("FFMPEG_VERSION", "7.1", "Dockerfile:241", "default", _BASE),
     Pin("AWS_SDK_CPP_VERSION", "1.11.581", "Dockerfile.vllm:376", "default", _BASE),
+    Pin(
+        "MANYLINUX_TAG",
+        "2026.01.04-1",
+        "Dockerfile:113",
+        "default",
+        _BASE,
+        snapshot="latest",
+        why="the snapshot's wheel_builder is `FROM quay.io/pypa/manylinux_2_28_${ARCH_ALT}` untagged, a "
+        "rolling `latest` that changes the toolchain every few days. 2026.01.04-1 is the newest build "
+        "that cibuildwheel 3.3.1 (January 2026) pinned for both architectures before the snapshot.",
+    ),
     Pin("CARGO_BUILD_JOBS", "${CARGO_BUILD_JOBS:-16}", "Dockerfile:128", "text", _BASE),
     Pin(
         "SCCACHE_VERSION",

@@ -42,7 +42,7 @@ def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
     s = cfg.s
     choice = frontend(cfg)
     version = values.version_text(cfg)
-    return describe(cfg.path(s.context), version=version, commit=s.commit_sha), choice
+    return describe(cfg.checkout(), version=version, commit=s.commit_sha), choice
 
 
 def host() -> Host:
@@ -76,7 +76,7 @@ def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     from .sources import check_family, summary
 
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
-    context = cfg.path(cfg.s.context)
+    context = cfg.checkout()
     problems = check_family(cfg.path(cfg.s.container_dir), context, names)
     if problems:
         raise ConfigError(*summary(problems, context))
@@ -120,7 +120,7 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     from .receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
-    log_dir, context = cfg.path(cfg.s.log_dir), cfg.path(cfg.s.context)
+    log_dir, context = cfg.path(cfg.s.log_dir), cfg.checkout()
     keys = build_keys(cfg, eng)
     try:
         if not isinstance(plan, BuildPlan):

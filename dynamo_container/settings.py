@@ -33,8 +33,14 @@ def _setting(
     alias: str | None = None,
     choices: tuple[str, ...] = (),
     cli: bool = True,
+    path: bool = False,
 ) -> Any:
-    """Declare one setting. `flag` replaces the derived `--name`; `negative_flag` adds a flag for False."""
+    """Declare one setting. `flag` replaces the derived `--name`; `negative_flag` adds a flag for False.
+
+    `path`: the value is a path on this machine (for a list, each item holds one, see config.py): a
+    relative one is taken from the folder of the env file that sets it, or from the current folder for
+    a flag or the environment.
+    """
     meta = {
         "help": help,
         "group": group,
@@ -44,6 +50,7 @@ def _setting(
         "alias": alias,
         "choices": choices,
         "cli": cli,
+        "path": path,
     }
     return field(default=default, metadata=meta)
 
@@ -98,7 +105,10 @@ class Settings:
         "the engine still has under its tags).",
     )
     build_contexts: tuple[str, ...] = _setting(
-        (), "Extra named build context NAME=PATH (repeatable).", flag="build-context"
+        (),
+        "Extra named build context NAME=PATH (repeatable).",
+        flag="build-context",
+        path=True,
     )
     push: bool = _setting(False, "Push the built image tags (their references name the registry).")
     dry_run: bool = _setting(False, "Print the plan and every docker command; run and write nothing.")
@@ -153,6 +163,7 @@ class Settings:
         "",
         "Folder holding one TRT-LLM wheel and commit.txt (<arch>_<commit>) to install; with "
         "--tensorrtllm-git-url, where the built wheel goes.",
+        path=True,
     )
     tensorrtllm_commit: str = _setting(
         "", "TRT-LLM commit, tag or branch (build mode; overrides commit.txt)."
@@ -161,6 +172,7 @@ class Settings:
     trtllm_src_dir: str = _setting(
         "/tmp/TensorRT-LLM",
         "Where the TensorRT-LLM source is fetched to build a wheel (reused between builds).",
+        path=True,
     )
     trtllm_cuda_archs: str = _setting(
         "", "CUDA architectures of a TRT-LLM wheel build, e.g. '90-real;100-real'. Empty: TRT-LLM's default."
@@ -182,14 +194,24 @@ class Settings:
     image_name: str = _setting("dynamo", "Repository name of the framework images.")
     base_image_name: str = _setting("dynamo-base", "Repository name of the step-1 base images.")
     container_dir: str = _setting(
-        "container", "Folder of the Dockerfile family (relative to the project root; tests use a stand-in)."
+        "",
+        "Folder of the Dockerfile family (tests use a stand-in). Empty: the real family, container/ of "
+        "this tool's repository or its copy inside the installed package.",
+        path=True,
     )
     context: str = _setting(
-        ".",
-        "The Dynamo checkout to build (the build context; relative to the project root), e.g. ../dynamo.",
+        "",
+        "The Dynamo checkout to build (the build context), e.g. ../dynamo. Empty: the git checkout around "
+        "the current folder, when it is a Dynamo checkout.",
+        path=True,
     )
     build_network: str = _setting("", "Network of RUN steps (--network), e.g. host. Empty: docker's default.")
-    log_dir: str = _setting("build-logs", "Folder of the per-step build logs (relative to the project root).")
+    log_dir: str = _setting(
+        "build-logs",
+        "Folder of the per-step build logs, receipts and build keys (a relative default is in the Dynamo "
+        "checkout around the current folder, or this tool's repository).",
+        path=True,
+    )
     jobs: int | None = _setting(
         None,
         "Combinations a matrix build runs at once (default: CPUs, at most one per ~2 GB of free memory).",
@@ -205,7 +227,10 @@ class Settings:
         group="sccache",
     )
     sccache_install_dir: str = _setting(
-        "/usr/local/bin", "Folder invoke sccache-install puts the sccache binary in.", group="sccache"
+        "/usr/local/bin",
+        "Folder invoke sccache-install puts the sccache binary in.",
+        group="sccache",
+        path=True,
     )
     sccache_base_url: str = _setting(
         "https://github.com/mozilla/sccache/releases/download",
@@ -236,9 +261,15 @@ class Settings:
         "<repo>/.cache/huggingface with --mount-workspace. (--hf-home: run.sh's spelling.)",
         group="run",
         alias="hf-home",
+        path=True,
     )
     volumes: tuple[str, ...] = _setting(
-        (), "Extra volume SRC:DST[:OPTS] (repeatable); SRC must exist.", group="run", flag="volume", short="v"
+        (),
+        "Extra volume SRC:DST[:OPTS] (repeatable); SRC must exist.",
+        group="run",
+        flag="volume",
+        short="v",
+        path=True,
     )
     envs: tuple[str, ...] = _setting(
         (),
@@ -295,7 +326,10 @@ class Settings:
     )
     runtime: str = _setting("", "Container runtime (--runtime), e.g. nvidia.", group="run")
     container_env_file: str = _setting(
-        "", "An env file for the container itself (docker run --env-file).", group="run"
+        "",
+        "An env file for the container itself (docker run --env-file).",
+        group="run",
+        path=True,
     )
     cuda_device_order: str = _setting(
         "PCI_BUS_ID",
@@ -334,6 +368,7 @@ class SettingSpec:
     alias: str | None  # a second long flag (the original scripts' spelling)
     choices: tuple[str, ...]
     cli: bool
+    path: bool
 
     @property
     def env_key(self) -> str:
@@ -377,6 +412,7 @@ def specs() -> tuple[SettingSpec, ...]:
                 alias=m["alias"],
                 choices=m["choices"],
                 cli=m["cli"],
+                path=m["path"],
             )
         )
     return tuple(out)

@@ -55,6 +55,22 @@ def make_repo(path: Path, *, tag: str | None = "v0.6.1", commits_after: int = 1)
     return path
 
 
+def mark_checkout(repo: Path) -> Path:
+    """Commit the files that make a git repo a Dynamo checkout (locate.CHECKOUT_MARKERS)."""
+    from dynamo_container.locate import CHECKOUT_MARKERS
+
+    for marker in CHECKOUT_MARKERS:
+        path = repo / marker
+        if "." in path.name:
+            path.write_text("# a marker of a Dynamo checkout\n")
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "README").write_text("a marker of a Dynamo checkout\n")
+    git(repo, "add", "--", *CHECKOUT_MARKERS)
+    git(repo, "commit", "-q", "-m", "checkout markers")
+    return repo
+
+
 def config(
     root: Path, environ: dict[str, str] | None = None, env_file: str | None = None, **flags: Any
 ) -> Config:

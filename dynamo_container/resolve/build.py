@@ -168,7 +168,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         version=version,
         frontend=frontend,
         container=_family(cfg, fw),
-        context=cfg.path(cfg.s.context),
+        context=cfg.checkout(),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
         log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
         make_efa=cfg.s.make_efa,
@@ -272,7 +272,7 @@ def _family(cfg: Config, fw: matrix.Framework) -> Path:
     for name in dict.fromkeys((matrix.BASE_DOCKERFILE, fw.dockerfile)):
         if not (folder / name).is_file():
             raise ConfigError(
-                f"{where} {cfg.s.container_dir} has no {name}", "point it at the Dockerfile family"
+                f"{where} {cfg.shown(cfg.s.container_dir)} has no {name}", "point it at the Dockerfile family"
             )
     return folder
 
@@ -291,9 +291,9 @@ def _check_release(cfg: Config, version: VersionInfo) -> None:
             f"--release-build needs HEAD on a version tag; this checkout is {version.version}",
             "tag the release commit (git tag vX.Y.Z) or drop --release-build",
         )
-    if git_dirty(cfg.path(cfg.s.context)):
+    if git_dirty(cfg.checkout()):
         raise ConfigError(
-            f"--release-build: the checkout {cfg.path(cfg.s.context)} has uncommitted changes",
+            f"--release-build: the checkout {cfg.checkout()} has uncommitted changes",
             "commit or stash them (git status shows them)",
         )
 

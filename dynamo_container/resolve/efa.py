@@ -38,7 +38,7 @@ def resolve_efa(cfg: Config, frontend: Frontend) -> EfaRequest:
         container=values.existing_path(
             cfg, s.container_dir, values.origin(cfg, "container_dir"), folder=True
         ),
-        context=cfg.path(s.context),
+        context=cfg.checkout(),
         log_dir=cfg.path(s.log_dir) / "efa",
         frontend=frontend,
         network=s.build_network,

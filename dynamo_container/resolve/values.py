@@ -220,11 +220,11 @@ def build_contexts(cfg: Config) -> list[tuple[str, str]]:
 
 
 def existing_path(cfg: Config, value: str, where: str, *, folder: bool = False) -> Path:
-    path = cfg.path(value)
+    path, shown = cfg.path(value), cfg.shown(value)
     if not path.exists():
-        raise ConfigError(f"{where} {value}: no such file or folder", "check the path")
+        raise ConfigError(f"{where} {shown}: no such file or folder", "check the path")
     if folder and not path.is_dir():
-        raise ConfigError(f"{where} {value} is not a folder", "name a folder")
+        raise ConfigError(f"{where} {shown} is not a folder", "name a folder")
     return path
 
 

@@ -6,11 +6,30 @@ from pathlib import Path
 
 from invoke.collection import Collection
 
-MODULES = ("build", "config", "context", "doctor", "lint", "receipts", "run", "sccache", "smoke", "trtllm")
+# The programs whose command line is checked before invoke parses it: invoke's own, and the console
+# script (tasks/program.py), which runs the same collection.
+PROGRAMS = ("invoke", "inv", "dynamo-container")
+MODULES = (
+    "build",
+    "clean",
+    "config",
+    "context",
+    "doctor",
+    "lint",
+    "receipts",
+    "run",
+    "sccache",
+    "smoke",
+    "trtllm",
+)
 
 
-def collection(root: Path, argv: list[str] | None = None) -> Collection:
-    """Every task, for the project at `root`; refuses a command line invoke's parser would misread."""
+def collection(root: Path | None, argv: list[str] | None = None) -> Collection:
+    """Every task; refuses a command line invoke's parser would misread.
+
+    `root`: this tool's repository (tasks.py's folder), whose .env a command reads when it runs
+    outside a Dynamo checkout; None for the installed console script.
+    """
     import os
     from importlib import import_module
 
@@ -21,7 +40,7 @@ def collection(root: Path, argv: list[str] | None = None) -> Collection:
         for task in import_module(f"{__name__}.{name}").tasks(root):
             ns.add_task(task)
     argv = sys.argv if argv is None else argv
-    if argv and Path(argv[0]).name in ("invoke", "inv"):  # the command line is the user's, not a test's
+    if argv and Path(argv[0]).name in PROGRAMS:  # the command line is the user's, not a test's
         message = runtime_config_problem(argv, os.environ) or problem(argv, ns.tasks)
         if message:
             print(f"error: {message}", file=sys.stderr)

@@ -107,7 +107,7 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
         render.print_matrix_plan(mplan)
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON))
     def build(c: Context, cfg: Config, json: bool = False) -> None:
         """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""

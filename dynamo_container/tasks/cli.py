@@ -160,8 +160,31 @@ def flags_given(specs: Iterable[SettingSpec], parsed: dict[str, Any]) -> dict[st
     return given
 
 
+def project_config(tool_root: Path | None, env_file: str | None, flags: Mapping[str, Any]) -> Config:
+    """The configuration of a command run in the current folder.
+
+    Inside a Dynamo checkout (the git top level around the current folder, see locate.py) that
+    checkout is the project: its .env and .env.local are read and it is the context unless a layer
+    names another. Elsewhere the project is this tool's repository (`invoke` there; its .env, and no
+    default context), or nothing at all (the installed console script: no env file but --env-file).
+    """
+    from ..locate import find_checkout
+
+    cwd = Path.cwd()
+    checkout = find_checkout(cwd)
+    return load_config(
+        checkout or tool_root or cwd,
+        env_file=env_file,
+        environ=os.environ,
+        flags=flags,
+        cwd=cwd,
+        default_context="." if checkout else None,
+        project_env=bool(checkout or tool_root),
+    )
+
+
 def settings_task(
-    root: Path,
+    root: Path | None,
     name: str,
     groups: Sequence[Group],
     *,
@@ -190,7 +213,7 @@ def settings_task(
         if c.remainder and not takes_command:
             raise DynamoError(f"{name} takes no command after --: {c.remainder!r}", "leave out the -- part")
         given.update(fixed or {})
-        return load_config(root, env_file=parsed.get("env_file"), environ=os.environ, flags=given)
+        return project_config(root, parsed.get("env_file"), given)
 
     def wrap(body: Callable[..., Any]) -> SettingsTask:
         def run(c: Context, **parsed: Any) -> Any:

@@ -59,6 +59,8 @@ def config_rows(cfg: Config) -> list[dict[str, Any]]:
         if (value in ("", None)) and spec.name in derived:
             shown = derived[spec.name]
             source += f" (matrix: {cfg.s.framework})"
+        elif spec.name == "context" and not value:
+            shown = f"(none: {cfg.cwd} is not in a Dynamo checkout)"
         rows.append({"key": spec.env_key, "value": shown, "source": source, "raw": value})
     for sid, env in SECRET_ENV_VARS.items():
         present = env in cfg.secrets
@@ -79,6 +81,7 @@ def show_config(cfg: Config, *, json: bool) -> None:
         render.print_json(
             {
                 "env_files": list(cfg.env_files),
+                "project": str(cfg.root),
                 "settings": {r["key"]: {"value": r["value"], "source": r["source"]} for r in rows},
                 "warnings": list(cfg.warnings),
             }
@@ -89,9 +92,10 @@ def show_config(cfg: Config, *, json: bool) -> None:
     table = [(r["key"], r["value"], r["source"]) for r in rows]
     render.print_table("dynamo-container settings", ("setting", "value", "source"), table)
     print(f"env files read: {', '.join(cfg.env_files) or 'none'}")
+    print(f"project folder: {cfg.root} (.env, .env.local and relative defaults)")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "config", ("build", "engine"), extras=(ENV_FILE, JSON, ENV_EXAMPLE))
     def config(c: Context, cfg: Config, json: bool = False, env_example: bool = False) -> None:
         """Show every setting, its value and where it came from (defaults, env files, environment, flags)."""

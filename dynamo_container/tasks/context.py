@@ -63,7 +63,7 @@ def print_missing(problems: list[Missing], context: Path) -> None:
         print(f"  {problem}")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "context",
@@ -76,7 +76,7 @@ def tasks(root: Path) -> list[SettingsTask]:
         from ..context import build_ignore_file, limit_mb, measure, size_warning
         from ..sources import check_family
 
-        folder = cfg.path(cfg.s.context)
+        folder = cfg.checkout()
         report = measure(folder, build_ignore_file(cfg))
         problems = check_family(cfg.path(cfg.s.container_dir), folder)
         limit = limit_mb(cfg.s.context_warn_mb)

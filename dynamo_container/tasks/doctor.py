@@ -55,7 +55,7 @@ def doctor_run(cfg: Config, *, json: bool = False) -> None:
         raise DynamoError(f"doctor: {len(failed)} check(s) failed: {', '.join(failed)}")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "doctor", ("engine",), include=DOCTOR_SETTINGS, extras=(ENV_FILE, JSON))
     def doctor(c: Context, cfg: Config, json: bool = False) -> None:
         """Check the docker CLI, engine, BuildKit, builder, GPU runtime, disk, git, ulimits and context."""

@@ -66,7 +66,7 @@ def _diff(cfg: Config, names: list[str], json: bool) -> None:
         print(f"  {shown(line)}")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "receipts", (), include=("log_dir",), extras=(ENV_FILE, JSON, DIFF))
     def receipts_task(c: Context, cfg: Config, json: bool = False, diff: list[str] | None = None) -> None:
         """List build receipts, or explain what differs between two builds (--diff A --diff B)."""

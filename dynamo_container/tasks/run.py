@@ -45,7 +45,7 @@ def run_container(cfg: Config, command: list[str], *, json: bool = False) -> Non
     pipeline.execute_run(cfg, plan)
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "run",

@@ -108,7 +108,7 @@ def show_stats(cfg: Config, *, file: str | None, json: bool = False) -> None:
     print_stats(stats, source)
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "sccache-install",

@@ -11,6 +11,7 @@ from invoke.context import Context
 from .. import render
 from ..config import Config
 from ..errors import DynamoError
+from ..locate import real_family
 from ..settings import in_groups
 from .cli import ENV_FILE, JSON, SettingsTask, settings_task
 
@@ -61,7 +62,7 @@ def smoke(cfg: Config, *, json: bool = False) -> None:
     engine = pipeline.engine(cfg)
     engine.ping()
     family = cfg.path(cfg.s.container_dir).resolve()
-    profile = "real" if family == (cfg.root / "container").resolve() else f"stand-in ({cfg.s.container_dir})"
+    profile = "real" if family == real_family().resolve() else f"stand-in ({cfg.s.container_dir})"
     base = resolve_run(cfg.with_overrides(image=plan.final_tags[0]), [], pipeline.host(), {})
     tiers = run_tiers(plan, engine.client(), base)
     if json:
@@ -79,7 +80,7 @@ def smoke(cfg: Config, *, json: bool = False) -> None:
         raise DynamoError(f"smoke checks failed in tier {', '.join(str(t.number) for t in failed)}")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "smoke",

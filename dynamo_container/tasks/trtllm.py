@@ -42,7 +42,7 @@ def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_ur
         print(f"TensorRT-LLM wheel: {wheel} (commit.txt: {marker})")
 
 
-def tasks(root: Path) -> list[SettingsTask]:
+def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(
         root,
         "trtllm-wheel",

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.settings import in_groups
-from tests.helpers import PROJECT, make_repo
+from tests.helpers import PROJECT, make_repo, mark_checkout
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project folder: our tasks.py in a git repo made by the test (no developer .env files)."""
-    root = make_repo(tmp_path / "proj")
+    """A Dynamo checkout made by the test, with our tasks.py in it (no developer .env files)."""
+    root = mark_checkout(make_repo(tmp_path / "proj"))
     (root / "tasks.py").write_text((PROJECT / "tasks.py").read_text())
     (root / "container").symlink_to(PROJECT / "container")
     return root

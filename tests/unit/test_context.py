@@ -531,13 +531,14 @@ def test_context_warn_mb_setting(repo: Path) -> None:
 
 def test_warn_if_large(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "blob").write_bytes(b"x" * 1_500_000)
-    context.warn_if_large(config(repo, context_warn_mb="1"))
+    family = str(repo)  # a family folder with no ignore file beside its Dockerfiles: the checkout's own
+    context.warn_if_large(config(repo, context_warn_mb="1", container_dir=family))
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "warning: build context" in err and "1.5 MB" in err
-    context.warn_if_large(config(repo, context_warn_mb="2"))
+    context.warn_if_large(config(repo, context_warn_mb="2", container_dir=family))
     assert capsys.readouterr().err == ""
     (repo / ".dockerignore").write_text("[\n")
-    context.warn_if_large(config(repo))  # a bad pattern never blocks the build from here
+    context.warn_if_large(config(repo, container_dir=family))  # a bad pattern never blocks the build
     assert "cannot measure the build context" in capsys.readouterr().err
 
 
@@ -573,7 +574,10 @@ def test_invoke_context_task(repo: Path) -> None:
     invoke = str(Path(sys.executable).parent / "invoke")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([invoke, "context", *args], cwd=repo, env=env, capture_output=True, text=True)
+        # the family given is the repository itself: no ignore file beside a Dockerfile, so the
+        # checkout's own .dockerignore applies
+        argv = [invoke, "context", "--container-dir", ".", "--context", ".", *args]
+        return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True)
 
     r = run("--json", "--context-warn-mb", "1")
     assert r.returncode == 0, r.stderr

@@ -10,6 +10,7 @@ import pytest
 from dynamo_container import doctor
 from dynamo_container.doctor import Probes, run_checks, to_json
 from dynamo_container.errors import DynamoError
+from dynamo_container.registries import Registry
 from dynamo_container.tasks import doctor as doctor_tasks
 from dynamo_container.version import VersionInfo
 from tests.helpers import GB, config, context_report
@@ -35,6 +36,7 @@ def healthy_probes() -> Probes:
         engine_limits={"memlock": -1, "nofile": 1048576, "stack": -1},
         context=context_report(185_000),
         missing_sources=(),
+        registries=(Registry("nvcr.io", ("nvcr.io/nvidia/cuda-dl-base:25.06",), "", ""),),
     )
 
 
@@ -52,11 +54,12 @@ def test_run_checks_all_pass(repo: Path) -> None:
         "ulimits",
         "build context",
         "Dynamo checkout",
+        "registries",
         "config",
     ]
     assert {c.status for c in checks} == {"pass"}, [c for c in checks if c.status != "pass"]
     out = to_json(config(repo), checks)
-    assert out["ok"] is True and out["counts"] == {"pass": 12, "warn": 0, "fail": 0}
+    assert out["ok"] is True and out["counts"] == {"pass": 13, "warn": 0, "fail": 0}
     assert out["config"]["framework"] == "vllm" and out["config"]["env_files"] == []
 
 
@@ -113,4 +116,4 @@ def test_doctor_table(
     doctor_tasks.doctor_run(config(repo))
     out = capsys.readouterr().out
     assert "NVIDIA runtime" in out and "NVIDIA Container Toolkit" in out
-    assert "11 passed, 1 warnings, 0 failed" in out
+    assert "12 passed, 1 warnings, 0 failed" in out

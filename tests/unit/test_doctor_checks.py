@@ -119,9 +119,9 @@ def test_disk_table() -> None:
     assert disk_needed_gb("VLLM", False) == 40
     assert disk_needed_gb("trtllm", True) == 1
     assert (
-        is_standin("tests/fixtures/container")
-        and not is_standin("container")
-        and not is_standin("./container/")
+        is_standin(str(PROJECT / "tests/fixtures/container"))
+        and not is_standin(str(PROJECT / "container"))
+        and not is_standin(f"{PROJECT}/./container/")
     )
 
 
@@ -243,9 +243,10 @@ def test_config(repo: Path) -> None:
     ok = check_config(config(repo))
     assert ok.status == "pass"
     assert ok.detail == (
-        "framework sglang, CUDA 12.9, platform linux/amd64, Dockerfiles container; env files read: .env"
+        f"framework sglang, CUDA 12.9, platform linux/amd64, Dockerfiles {PROJECT / 'container'}; "
+        "env files read: .env"
     )
-    standin = check_config(config(repo, container_dir="tests/fixtures/container"))
+    standin = check_config(config(repo, container_dir=str(PROJECT / "tests/fixtures/container")))
     assert "(stand-in)" in standin.detail
     assert check_config(config(repo, framework="tensorflow")).status == "fail"
     cuda = check_config(config(repo, framework="trtllm", cuda_version="12.9"))

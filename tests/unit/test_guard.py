@@ -102,7 +102,11 @@ def _into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "args",
-    ["config", "build --dry-run --framework vllm,sglang --cuda-version all", "plan --framework all --json"],
+    [
+        "config",
+        "build --env-file tests/fixtures/stand-in.env --dry-run --framework vllm,sglang --cuda-version all",
+        "plan --env-file tests/fixtures/stand-in.env --framework all --json",
+    ],
 )
 def test_output_into_a_closed_pipe_ends_quietly_with_the_pipe_status(args: str) -> None:
     r = _into_closed_pipe(args.split())

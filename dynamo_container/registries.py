@@ -1,0 +1,140 @@
+"""The registries a build pulls from: which images its steps' FROM lines name, whether each registry
+answers, and whether the docker CLI (which BuildKit asks) has credentials for it. For `invoke doctor`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .plan.model import Step
+
+if TYPE_CHECKING:
+    from .doctor_checks import Check
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+PROBE_SECONDS = 5.0
+
+
+def registry_of(image: str) -> str:
+    """The registry host of an image reference (docker.io when the first part names none)."""
+    first, sep, _ = image.partition("/")
+    return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+def _substitute(text: str, values: Mapping[str, str | None]) -> str:
+    return _VAR.sub(lambda m: values.get(m.group(1) or m.group(2)) or m.group(0), text)
+
+
+def pulled_images(steps: Iterable[Step]) -> list[str]:
+    """Every image the steps' Dockerfiles start FROM that no step builds (their tags) or names a stage."""
+    from .dockerfiles import load
+
+    built: set[str] = set()
+    out: dict[str, None] = {}
+    for step in steps:
+        if step.dockerfile:
+            parsed = load(Path(step.dockerfile))
+            values = {**parsed.global_args, **dict(step.build_args)}
+            stages = {stage.name for stage in parsed.stages}
+            for stage in parsed.stages:
+                ref = _substitute(stage.base, values)
+                if ref in stages or ref == "scratch" or "$" in ref or ref in built:
+                    continue
+                out.setdefault(ref if ":" in ref.rpartition("/")[2] else f"{ref}:latest", None)
+        built.update(step.tags)
+    return [ref for ref in out if ref not in built]
+
+
+@dataclass(frozen=True)
+class Registry:
+    host: str
+    images: tuple[str, ...]  # the images to pull from it (none of them on the engine yet)
+    problem: str  # "" when it answers, else why not
+    credentials: str  # where the docker CLI's credentials for it are, "" for none
+
+
+def probe(host: str, timeout: float = PROBE_SECONDS) -> str:
+    """'' when the registry's API answers at all (401 included: it wants a login), else why not."""
+    import urllib.error
+    import urllib.request
+
+    api = "registry-1.docker.io" if host == "docker.io" else host
+    local = api.startswith(("localhost", "127.")) or api.startswith("[::1]")
+    url = f"{'http' if local else 'https'}://{api}/v2/"
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return ""  # it answered
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return str(reason).splitlines()[0][:200] or type(exc).__name__
+    return ""
+
+
+def credentials(host: str, environ: Mapping[str, str] | None = None) -> str:
+    """Where the docker CLI would find a login for `host` (config.json auths, a helper, a store)."""
+    environ = os.environ if environ is None else environ
+    folder = Path(environ.get("DOCKER_CONFIG") or Path(environ.get("HOME", "~")).expanduser() / ".docker")
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(config, dict):
+        return ""
+    keys = {host, f"https://{host}", f"https://{host}/v1/", "https://index.docker.io/v1/"}
+    keys = keys if host == "docker.io" else keys - {"https://index.docker.io/v1/"}
+    helpers = config.get("credHelpers") or {}
+    if isinstance(helpers, dict) and host in helpers:
+        return f"credential helper {helpers[host]}"
+    auths = config.get("auths") or {}
+    if isinstance(auths, dict) and keys & set(auths):
+        store = config.get("credsStore")
+        return f"credential store {store}" if store else f"a login in {folder / 'config.json'}"
+    return ""
+
+
+def registries(
+    images: Sequence[str],
+    present: Callable[[Sequence[str]], set[str]],
+    ask: Callable[[str], str] = probe,
+    creds: Callable[[str], str] = credentials,
+) -> tuple[Registry, ...]:
+    """The registries of the images the engine does not have yet, each asked once."""
+    have = present(images)
+    missing = [image for image in images if image not in have]
+    hosts: dict[str, list[str]] = {}
+    for image in missing:
+        hosts.setdefault(registry_of(image), []).append(image)
+    return tuple(Registry(host, tuple(refs), ask(host), creds(host)) for host, refs in hosts.items())
+
+
+def check_registries(
+    found: Sequence[Registry] | None, error: Exception | None = None, *, reachable: bool = True
+) -> Check:
+    """Every registry the selected rows pull from answers; which ones the CLI has a login for."""
+    from .doctor_checks import Check, _not_checked
+
+    name = "registries"
+    if not reachable:  # the engine's own images decide what still needs a pull
+        return _not_checked(name)
+    if error is not None or found is None:
+        return Check(name, "warn", f"not checked: {error}", "fix the configuration first (invoke config)")
+    if not found:
+        return Check(name, "pass", "every image the build starts from is on the engine already")
+    down = [r for r in found if r.problem]
+    if down:
+        detail = "; ".join(f"{r.host} does not answer ({r.problem}), needed for {r.images[0]}" for r in down)
+        return Check(
+            name,
+            "fail",
+            detail,
+            "a mirror through --base-image/--runtime-image (and their -tag flags), or the stand-in "
+            "profile (--env-file tests/fixtures/stand-in.env in the tool's repository)",
+        )
+    shown = ", ".join(f"{r.host} ({r.credentials or 'no login: anonymous pulls'})" for r in found)
+    return Check(name, "pass", f"{len(found)} registries answer: {shown}")
