@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dynamo_container import matrix
-from tests.integration.conftest import STANDIN_ENV, Names, invoke, standin_build
+from tests.integration.conftest import STANDIN_CHECKOUT, STANDIN_ENV, Names, invoke, standin_build
 from tests.integration.test_build import family_with
 
 
@@ -73,6 +73,8 @@ def test_bake_file_is_accepted_by_buildx(tmp_path: Path, docker_client: Any) -> 
     bake = tmp_path / "dynamo.bake.json"
     r = invoke(
         "plan",
+        "--context",
+        str(STANDIN_CHECKOUT),
         "--framework",
         "vllm,sglang,trtllm",
         "--cuda-version",
