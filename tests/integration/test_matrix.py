@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dynamo_container import matrix
-from tests.integration.conftest import STANDIN_ENV, Names, invoke, standin_build
+from tests.integration.conftest import STANDIN_CHECKOUT, STANDIN_ENV, Names, invoke, standin_build
 from tests.integration.test_build import family_with
 
 
@@ -82,6 +82,8 @@ def test_bake_file_is_accepted_by_buildx(tmp_path: Path, docker_client: Any) -> 
         "--make-efa",
         "--bake",
         str(bake),
+        "--context",  # the real family's plan of the stand-in checkout (none is found around PROJECT)
+        str(STANDIN_CHECKOUT),
     )
     assert r.returncode == 0, r.stderr
     printed = subprocess.run(
