@@ -84,6 +84,8 @@ def test_bake_file_is_accepted_by_buildx(tmp_path: Path, docker_client: Any) -> 
         "--make-efa",
         "--bake",
         str(bake),
+        "--context",  # the real family's plan of the stand-in checkout (none is found around PROJECT)
+        str(STANDIN_CHECKOUT),
     )
     assert r.returncode == 0, r.stderr
     printed = subprocess.run(

@@ -58,3 +58,19 @@ def test_completion_script_and_completion_candidates() -> None:
 def test_a_closed_pipe_ends_quietly() -> None:
     shown = subprocess.run(f"{SCRIPT} --help | head -1", shell=True, capture_output=True, text=True, cwd="/")
     assert shown.stdout.startswith("Usage: dynamo-container") and shown.stderr == ""
+
+
+def test_a_crash_names_the_program_the_user_ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dynamo_container.tasks.cli import crash_report
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/dynamo-container", "build"])
+    line = crash_report("build", RuntimeError("boom"))
+    assert line.startswith("error: internal error in dynamo-container build: RuntimeError: boom (")
+    (saved,) = (tmp_path / "dynamo-container-crashes").glob("crash-*.txt")
+    assert saved.read_text().startswith("dynamo-container build\n")
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/invoke", "build"])
+    assert crash_report("build", RuntimeError("boom")).startswith("error: internal error in invoke build:")
