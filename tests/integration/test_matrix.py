@@ -73,8 +73,6 @@ def test_bake_file_is_accepted_by_buildx(tmp_path: Path, docker_client: Any) -> 
     bake = tmp_path / "dynamo.bake.json"
     r = invoke(
         "plan",
-        "--context",
-        str(STANDIN_CHECKOUT),
         "--framework",
         "vllm,sglang,trtllm",
         "--cuda-version",
