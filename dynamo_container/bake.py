@@ -23,7 +23,7 @@ def target_name(*parts: str) -> str:
     return _UNSAFE.sub("_", "-".join(parts))
 
 
-def _target(step: Step, cfg_cache: dict[str, Any], links: dict[str, str]) -> dict[str, Any]:
+def _target(step: Step, links: dict[str, str]) -> dict[str, Any]:
     t: dict[str, Any] = {
         "context": step.context,
         "dockerfile": step.dockerfile,
@@ -39,20 +39,15 @@ def _target(step: Step, cfg_cache: dict[str, Any], links: dict[str, str]) -> dic
         t["contexts"] = contexts
     if step.secrets:
         t["secret"] = [s.flag for s in step.secrets]
-    t.update({k: v for k, v in cfg_cache.items() if v})
+    # the step's own cache entries, as its argv has them (plan/cache.py)
+    cache = {"cache-from": list(step.cache_from), "cache-to": list(step.cache_to), "no-cache": step.no_cache}
+    t.update({k: v for k, v in cache.items() if v})
     return t
 
 
-def to_bake(
-    mplan: MatrixPlan,
-    *,
-    cache_from: tuple[str, ...] = (),
-    cache_to: tuple[str, ...] = (),
-    no_cache: bool = False,
-) -> dict[str, Any]:
+def to_bake(mplan: MatrixPlan) -> dict[str, Any]:
     targets: dict[str, Any] = {}
     groups: dict[str, Any] = {}
-    cache = {"cache-from": list(cache_from), "cache-to": list(cache_to), "no-cache": no_cache}
     finals = []
     for plan in mplan.plans:
         built: dict[str, str] = {}  # image tag -> bake target that builds it
@@ -62,7 +57,7 @@ def to_bake(
                 continue
             links = {ref: built[ref] for _, ref in step.build_args if ref in built}
             name = target_name(plan.key, step.name)
-            targets[name] = _target(step, cache if step.name in ("base", "framework", "image") else {}, links)
+            targets[name] = _target(step, links)
             for tag in step.tags:
                 built[tag] = name
             members.append(name)

@@ -86,10 +86,15 @@ class Settings:
     )
     no_tag_latest: bool = _setting(False, "Do not add the dynamo:latest-<framework>[-<target>] tag.")
     cache_from: tuple[str, ...] = _setting(
-        (), "BuildKit --cache-from source, e.g. type=registry,ref=R (repeatable)."
+        (),
+        "BuildKit --cache-from source, e.g. type=registry,ref=R: each step reads "
+        "R:cache-<combination>-<step> "
+        "(repeatable; a ref with a tag is read as it is).",
     )
     cache_to: tuple[str, ...] = _setting(
-        (), "BuildKit --cache-to destination, e.g. type=inline (repeatable)."
+        (),
+        "BuildKit --cache-to destination, e.g. type=registry,ref=R,mode=max: each step exports to "
+        "R:cache-<combination>-<step> (repeatable; type=inline as it is).",
     )
     no_cache: bool = _setting(False, "Build without using the build cache.")
     force: bool = _setting(

@@ -173,7 +173,14 @@ def _run_hint(req: BuildRequest, tags: list[str]) -> str:
 def plan_build(req: BuildRequest) -> BuildPlan:
     """The ordered steps of a build, its summary and the tags the user gets."""
     make = StepMaker(
-        req.frontend, req.platform, req.context, req.log_dir, req.network, req.cache, req.user_args
+        req.frontend,
+        req.platform,
+        req.context,
+        req.log_dir,
+        req.network,
+        req.cache,
+        req.user_args,
+        matrix.combination_key(req.framework.name, req.variant.cuda),
     )
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))

@@ -92,7 +92,7 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
-        data = to_bake(mplan, cache_from=cfg.s.cache_from, cache_to=cfg.s.cache_to, no_cache=cfg.s.no_cache)
+        data = to_bake(mplan)
         if bake == STDOUT:
             print(bake_text(data), end="")
             return

@@ -13,7 +13,7 @@ from tests.helpers import PROJECT, mplan
 
 def test_bake_file_links_the_chain(repo: Path) -> None:
     m = mplan(repo, framework="vllm,none", target="local-dev", make_efa=True, cache_to=("type=inline",))
-    bake = to_bake(m, cache_to=("type=inline",))
+    bake = to_bake(m)
     targets = bake["target"]
     assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_8-efa"]
     fw = targets["vllm-cuda12_9-framework"]
