@@ -150,6 +150,8 @@ def _push_steps(p: _Plan) -> None:
     if skipped:
         p.warnings.append(f"not pushed (no registry in the name): {', '.join(skipped)}")
     docker = p.make.frontend.docker
+    if not p.make.frontend.loads_here:
+        return  # the builder pushed every image itself (its engine is not the one `docker push` talks to)
     for i, tag in enumerate(to_push, 1):
         log = str(p.req.log_dir / f"push-{i}.log")
         p.steps.append(

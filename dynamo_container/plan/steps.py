@@ -52,7 +52,9 @@ class StepMaker:
     def build(self, spec: BuildSpec) -> Step:
         args = merge_args(spec.args, self.user_args)
         # a builder that cannot read the engine's images gets the next step's base through a registry
-        output = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        # (and one that loads into another engine pushes every image: only the registry reaches us)
+        fe = self.frontend
+        output = "push" if not fe.loads_here or (spec.feeds_next and not fe.shares_image_store) else "load"
         metadata = str(self.log_dir / f"{spec.name}.metadata.json") if self.frontend.buildx else ""
         cache = self._cache(spec)
         return Step(

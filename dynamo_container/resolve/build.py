@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..frontend import Frontend
 from ..naming import Names, names_registry, split_ref
 from ..version import VersionInfo
-from . import values
+from . import builder, values
 from .values import origin
 
 if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
@@ -152,6 +152,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     trtllm = _trtllm(cfg, fw, arch, warnings)
     _check_options(cfg, fw, target, version, warnings)
     names = _names(cfg)
+    warnings += builder.check(frontend, names, cfg.s.push)
     request = BuildRequest(
         framework=fw,
         variant=variant,
