@@ -88,9 +88,16 @@ def choose_frontend(docker: str, mode: str, builder: str, *, dry_run: bool) -> F
     driver, endpoint = inspect_builder(docker, builder)
     host = context_host(docker, endpoint) or endpoint  # a node's endpoint: a context name or an address
     here = engine_url(docker, os.environ.get("DOCKER_HOST", ""))
-    local = driver == "docker" and host == here
+    if driver == "docker" and host != here:  # buildx itself refuses it ("use docker --context=...")
+        raise EngineError(
+            f"builder {builder} is the built-in BuildKit of another engine ({host}), which buildx builds "
+            "on only through that engine's context",
+            f"set DOCKER_HOST={host} (or DOCKER_CONTEXT={endpoint}) to build there, with --push and "
+            "--registry to get the images through the registry",
+        )
+    local = driver == "docker"
     # docker-container loads into the engine its container runs on; kubernetes and remote through the CLI
-    loads_here = local or (driver != "docker" and (driver != "docker-container" or host == here))
+    loads_here = driver != "docker-container" or host == here
     return FrontendChoice(Frontend(docker, buildx, builder, local, driver, host, loads_here), note)
 
 

@@ -4,8 +4,9 @@ Such a builder pushes the images later steps build on to the registry and pulls 
 registry must be reachable from where its BuildKit runs. A loopback registry (127.0.0.1, localhost,
 [::1]) is this machine's only for a BuildKit in this machine's own network: it cannot work from
 kubernetes pods (refused), and works from a BuildKit container or daemon only when that shares the
-host's network (a warning naming what to check). A docker-driver builder of another engine loads
+host's network (a warning naming what to check). A docker-container builder of another engine loads
 its images into that engine, not into this one: only --push gets them to anyone else.
+(A docker-driver builder is always the local engine's: buildx refuses another engine's, engine.py.)
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def check(frontend: Frontend, names: Names, push: bool) -> list[str]:
             "is their own, so it can neither push there nor pull from there",
             "name the registry by an address the pods reach (a cluster service or the registry's host name)",
         )
-    if frontend.driver == "docker" and on_this_machine(frontend.builder_host):
-        return []  # an engine on this machine pushes and pulls in the host's own network
+    if frontend.driver == "remote" and on_this_machine(frontend.builder_host):
+        return []  # a buildkitd of this machine, reached over its socket or loopback
     if frontend.driver == "docker-container":
         why = "runs BuildKit in a container, whose loopback is its own unless the builder was made with "
         why += "--driver-opt network=host"

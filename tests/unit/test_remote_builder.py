@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_container import engine
-from dynamo_container.errors import ConfigError
+from dynamo_container.errors import ConfigError, EngineError
 from dynamo_container.frontend import Frontend
 from dynamo_container.resolve.builder import is_loopback, on_this_machine
 from tests.helpers import plan
@@ -34,7 +34,7 @@ def test_kubernetes_pods_cannot_reach_a_loopback_registry(repo: Path) -> None:
     [
         ("docker-container", "unix:///var/run/docker.sock", "--driver-opt network=host"),
         ("remote", "tcp://buildkit.example:1234", "only if its BuildKit runs here"),
-        ("docker", "tcp://10.1.2.3:2375", "only if its BuildKit runs here"),
+        ("docker-container", "tcp://10.1.2.3:2375", "--driver-opt network=host"),
     ],
 )
 def test_a_loopback_registry_for_a_builder_elsewhere_is_a_warning(
@@ -49,7 +49,7 @@ def test_a_loopback_registry_for_a_builder_elsewhere_is_a_warning(
 
 
 def test_no_warning_for_an_engine_on_this_machine_or_a_registry_elsewhere(repo: Path) -> None:
-    here = _builder("docker", "unix:///run/dynamo-engine-b/docker.sock", loads_here=False)
+    here = _builder("remote", "unix:///run/buildkit/buildkitd.sock")
     p = plan(repo, frontend=here, target="runtime", registry=LOOPBACK, push=True)
     assert not [w for w in p.warnings if "loopback" in w]
     far = plan(repo, frontend=_builder("kubernetes"), target="runtime", registry="reg.example:5000/ci")
@@ -57,7 +57,7 @@ def test_no_warning_for_an_engine_on_this_machine_or_a_registry_elsewhere(repo: 
 
 
 def test_another_engines_builder_pushes_every_image_and_needs_push(repo: Path) -> None:
-    other = _builder("docker", "unix:///run/dynamo-engine-b/docker.sock", loads_here=False)
+    other = _builder("docker-container", "unix:///run/dynamo-engine-b/docker.sock", loads_here=False)
     with pytest.raises(ConfigError, match="builds on another engine: its images land there") as e:
         plan(repo, frontend=other, target="runtime", registry=LOOPBACK)
     assert "add --push" in str(e.value.hint)
@@ -100,7 +100,6 @@ esac
     ("driver", "endpoint", "shares", "loads_here"),
     [
         ("docker", "default", True, True),  # the local engine's own builder
-        ("docker", "engine-b", False, False),  # another engine's: its --load lands there
         ("docker-container", "default", False, True),
         ("docker-container", "engine-b", False, False),
         ("remote", "tcp://127.0.0.1:1234", False, True),
@@ -125,3 +124,16 @@ def test_which_builders_see_the_local_image_store(
     assert (fe.driver, fe.shares_image_store, fe.loads_here) == (driver, shares, loads_here)
     assert fe.builder_host == contexts.get(endpoint, endpoint)
     assert os.environ["DOCKER_HOST"] == "unix:///var/run/docker.sock"
+
+
+def test_another_engines_built_in_builder_is_refused_with_the_way_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # buildx 0.13 itself: "use `docker --context=engine-b buildx` to switch to context engine-b"
+    monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+    docker = _fake_docker(
+        tmp_path, "docker", "engine-b", {"engine-b": "unix:///run/dynamo-engine-b/docker.sock"}
+    )
+    with pytest.raises(EngineError, match="built-in BuildKit of another engine") as e:
+        engine.choose_frontend(docker, "auto", "farm", dry_run=False)
+    assert "DOCKER_HOST=unix:///run/dynamo-engine-b/docker.sock" in str(e.value.hint)
