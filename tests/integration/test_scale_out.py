@@ -1,14 +1,16 @@
 """Two engines, one registry cache: what one CI runner built, an empty second one reuses.
 
 Engine "a" keeps its images in containerd, so its built-in BuildKit exports a registry cache (the
-main engine's docker driver exports only inline cache, and it is not ours to reconfigure); engine
-"b" is a plain, empty engine that only reads. Both are extra engines of scripts/engine-b-up on this
+main engine's docker driver exports only inline cache, and it is not ours to reconfigure), and has a
+bridge network of its own (bake 0.13 has no network key: its RUN steps use the bridge); engine "b"
+is a plain, empty engine that only reads. Both are extra engines of scripts/engine-b-up on this
 machine, stopped and removed after the module, and reach the registry on 127.0.0.1:5000.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -25,7 +27,8 @@ pytestmark = pytest.mark.usefixtures("docker_client", "registry")
 
 @pytest.fixture(scope="module")
 def pair(docker_client: Any) -> Iterator[dict[str, Engine]]:
-    with engines({"a": ("--containerd-store",), "b": ()}, STANDIN_BASE) as started:
+    subnet = f"10.231.{random.randrange(250)}.1/24"  # a bridge of its own (engine-up: 10.231.255)
+    with engines({"a": ("--containerd-store", "--bridge", subnet), "b": ()}, STANDIN_BASE) as started:
         yield started
 
 
@@ -135,3 +138,30 @@ def test_another_engines_built_in_builder_is_refused_before_anything_runs(
     assert f"builder engine-a is the built-in BuildKit of another engine ({a.host})" in r.stderr
     assert f"set DOCKER_HOST={a.host}" in r.stderr
     assert "docker buildx build" not in r.stdout  # nothing ran
+
+
+def test_the_exported_bake_file_builds_with_its_step_caches(pair: dict[str, Engine], tmp_path: Path) -> None:
+    from tests.integration.conftest import STANDIN_ENV, invoke
+
+    ns = f"dyntest-{uuid.uuid4().hex[:8]}"
+    cache, bake = f"127.0.0.1:5000/{ns}/cache", tmp_path / "dynamo.bake.json"
+    a = pair["a"]
+    flags = ["--env-file", STANDIN_ENV, "--framework", "vllm,sglang", "--target", "runtime"]
+    flags += ["--registry", f"127.0.0.1:5000/{ns}", "--cache-to", f"type=registry,ref={cache},mode=max"]
+    made = invoke("plan", *flags, "--bake", str(bake), env={"DOCKER_HOST": a.host})
+    assert made.returncode == 0, made.stderr
+    targets = json.loads(bake.read_text())["target"]
+    assert (
+        targets["vllm-cuda12_9-framework"]["contexts"][targets["vllm-cuda12_9-base"]["tags"][0]]
+        == "target:vllm-cuda12_9-base"
+    )
+    built = a.docker("buildx", "bake", "-f", str(bake), "--progress=plain")
+    assert built.returncode == 0, built.stderr[-3000:]
+    # every final tag is in engine a, every target exported its own cache tag
+    finals = [
+        t for name in ("vllm-cuda12_9-framework", "sglang-cuda12_9-framework") for t in targets[name]["tags"]
+    ]
+    assert all(a.docker("image", "inspect", t).returncode == 0 for t in finals)
+    assert sorted(_tags(f"{ns}/cache")) == sorted(
+        f"cache-{fw}-cuda12.9-{step}" for fw in ("vllm", "sglang") for step in ("base", "framework-runtime")
+    )
