@@ -182,7 +182,9 @@ def plan_build(req: BuildRequest) -> BuildPlan:
         req.network,
         req.cache,
         req.user_args,
-        matrix.combination_key(req.framework.name, req.variant.cuda),
+        # each architecture's cache apart (amd64 keeps the plain name)
+        matrix.combination_key(req.framework.name, req.variant.cuda)
+        + ("" if req.arch == "amd64" else f"-{req.arch}"),
     )
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))

@@ -9,6 +9,9 @@ exports to and imports from its own entry named after the combination and the st
     type=gha|s3|azblob             ->  scope / name  <value or buildkit>-<combination>-<step>
     type=inline                    ->  unchanged (the cache travels in the image itself)
 
+<combination> is `vllm-cuda12.9`, with `-arm64` for an arm64 build (each architecture's cache apart);
+<step> is the step's name, with its stage when that differs (`base`, `framework-runtime`).
+
 A `--cache-from` ref with a tag or digest names one image or cache and is read unchanged by every
 step (e.g. an image pushed with inline cache); a `--cache-to` ref with one is refused in the resolve
 layer (`resolve.build`), since every step would overwrite it.

@@ -116,3 +116,8 @@ def test_bake_targets_carry_the_step_cache(repo: Path) -> None:
         for step in plan_.steps:
             target = bake["target"][f"{plan_.key.replace('.', '_')}-{step.name}"]
             assert target["cache-to"] == list(step.cache_to)
+
+
+def test_each_architecture_has_its_own_cache(repo: Path) -> None:
+    arm = plan(repo, target="runtime", platform="linux/arm64", cache_to=(f"type=registry,ref={REG}",))
+    assert arm.steps[0].cache_to == (f"type=registry,ref={REG}:cache-vllm-cuda12.9-arm64-base",)
