@@ -199,6 +199,13 @@ class Settings:
         None,
         "Combinations a matrix build runs at once (default: CPUs, at most one per ~2 GB of free memory).",
     )
+    executor: str = _setting(
+        "steps",
+        "How a build runs: steps (each docker buildx build in order, combinations --jobs at a time, "
+        "up-to-date steps skipped, receipts) or bake (the plan's bake file in one docker buildx bake: "
+        "one BuildKit solve for every target, shared stages built once; no receipts).",
+        choices=("steps", "bake"),
+    )
     context_warn_mb: int | None = _setting(
         500,
         "Warn before a build when the build context (after its ignore file) is larger than this many MB.",

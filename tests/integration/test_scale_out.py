@@ -165,3 +165,21 @@ def test_the_exported_bake_file_builds_with_its_step_caches(pair: dict[str, Engi
     assert sorted(_tags(f"{ns}/cache")) == sorted(
         f"cache-{fw}-cuda12.9-{step}" for fw in ("vllm", "sglang") for step in ("base", "framework-runtime")
     )
+
+
+def test_the_bake_executor_builds_a_matrix_in_one_solve(pair: dict[str, Engine], tmp_path: Path) -> None:
+    ns = f"dyntest-{uuid.uuid4().hex[:8]}"
+    a = pair["a"]
+    from tests.integration.conftest import STANDIN_ENV, invoke
+
+    flags = ["--env-file", STANDIN_ENV, "--framework", "vllm,sglang", "--target", "runtime"]
+    flags += ["--executor", "bake", "--log-dir", str(tmp_path / "logs"), "--registry", f"127.0.0.1:5000/{ns}"]
+    r = invoke("build", *flags, env={"DOCKER_HOST": a.host})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "docker buildx bake" in r.stdout and "Step 1/1 done" in r.stdout
+    written = json.loads((tmp_path / "logs" / "dynamo.bake.json").read_text())
+    finals = [
+        t for g in ("vllm-cuda12_9", "sglang-cuda12_9") for t in written["target"][f"{g}-framework"]["tags"]
+    ]
+    assert len(finals) == 4 and all(a.docker("image", "inspect", t).returncode == 0 for t in finals)
+    assert "no network key" in r.stderr  # the stand-in profile's --network host does not travel
