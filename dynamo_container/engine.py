@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .errors import ConfigError, EngineError
 from .frontend import Frontend
@@ -253,6 +254,19 @@ class Engine:
             status, data = light.get("/info")
             return data if status == 200 and isinstance(data, dict) else {}
         return dict(self.client().info())
+
+    def has_network(self, name: str) -> bool:
+        """Does the engine have the network `name` (e.g. `bridge`, absent under --bridge=none)?"""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
+        if light is not None:
+            return light.get(f"/networks/{quote(name, safe='')}")[0] == 200
+        try:
+            self.client().networks.get(name)
+        except Exception:  # not on this engine
+            return False
+        return True
 
     def inspect_images(self, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """`docker image inspect` of each reference (None when absent)."""

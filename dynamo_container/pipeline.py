@@ -102,10 +102,12 @@ def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     from .execute import log_folders
     from .execute_plan import execute_build
     from .plan.matrix import MatrixPlan
+    from .preflight import check_bake
 
     bplan = bake_run(cfg, plan)
     with log_folders(_log_folders(bplan), values.origin(cfg, "log_dir")):
         preflight(cfg, plan)
+        check_bake(engine(cfg), frontend(cfg, dry_run=False).frontend)
         mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
         write_bake(cfg.path(cfg.s.log_dir) / BAKE_FILE, bake_text(to_bake(mplan)))
         return execute_build(bplan, engine(cfg), runner(cfg))

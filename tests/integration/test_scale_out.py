@@ -183,3 +183,15 @@ def test_the_bake_executor_builds_a_matrix_in_one_solve(pair: dict[str, Engine],
     ]
     assert len(finals) == 4 and all(a.docker("image", "inspect", t).returncode == 0 for t in finals)
     assert "no network key" in r.stderr  # the stand-in profile's --network host does not travel
+
+
+def test_the_bake_executor_is_refused_on_an_engine_without_a_bridge(
+    pair: dict[str, Engine], tmp_path: Path
+) -> None:
+    from tests.integration.conftest import STANDIN_ENV, invoke
+
+    logs = tmp_path / "logs"
+    flags = ["--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", "--executor", "bake"]
+    r = invoke("build", *flags, "--log-dir", str(logs), env={"DOCKER_HOST": pair["b"].host})
+    assert r.returncode == 1 and "the engine has no bridge network" in r.stderr, r.stderr
+    assert not (logs / "dynamo.bake.json").exists() and "docker buildx bake" not in r.stdout
