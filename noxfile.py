@@ -19,6 +19,7 @@ import sys
 import urllib.error
 import urllib.request
 from functools import cache
+from pathlib import Path
 
 import nox
 
@@ -30,6 +31,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 PY = sys.executable
 CODE = ["dynamo_container", "tests", "benchmarks", "tasks.py", "noxfile.py"]
 STANDIN_ENV = "tests/fixtures/stand-in.env"
+WORKFLOWS = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
 
 
 @nox.session
@@ -38,6 +40,11 @@ def lint(session: nox.Session) -> None:
     session.run(PY, "-m", "ruff", "check", *CODE)
     session.run(PY, "-m", "ruff", "format", "--check", *CODE)
     session.run(PY, "-m", "invoke", "lint")
+    # the CI workflows: actionlint (with shellcheck on their run: scripts) and zizmor, offline
+    tools = os.path.dirname(PY)
+    path = {"PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '')}"}
+    session.run(os.path.join(tools, "actionlint"), *WORKFLOWS, env=path, external=True)
+    session.run(os.path.join(tools, "zizmor"), "--offline", *WORKFLOWS, external=True)
 
 
 @nox.session

@@ -14,7 +14,11 @@ Measures (see benchmarks/README.md for what each figure means and how it is meas
 4. incremental rebuild: steps rebuilt and time after a change to one wheel source file, against a
    full `--no-cache` rebuild;
 5. build context size of the stand-in profile (the stand-in Dynamo checkout) with and without the
-   ignore file beside the Dockerfile (our walk, and BuildKit's own figure).
+   ignore file beside the Dockerfile (our walk, and BuildKit's own figure);
+6. library costs;
+7. scale-out on two extra engines (benchmarks/scale_out.py): the 4-combination matrix through the
+   tool's runner against one docker buildx bake, and a cold build on an empty engine without and with
+   the registry cache another engine exported.
 
 Prints a table and writes benchmarks/results.json (raw samples, medians, minima, ratios, machine).
 Byte-compiles the package first (`python -m compileall -q dynamo_container`, as scripts/setup does),
@@ -567,6 +571,14 @@ class Bench:
             "ratios": {"sequential/matrix": ratio(a, b)},
         }
 
+    # 7 -------------------------------------------------------------------------------------------
+    def scale_out(self) -> dict[str, Any]:
+        """Two extra engines: steps against bake, a cold engine with and without a registry cache."""
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import scale_out
+
+        return scale_out.measure(self, run, stats, ratio)
+
     # 4 -------------------------------------------------------------------------------------------
     def incremental(self) -> dict[str, Any]:
         path = ROOT / WHEEL_SOURCE
@@ -821,6 +833,14 @@ def table(results: dict[str, Any]) -> str:
             f"{full['steps_rebuilt']}/{full['steps_total']} steps rebuilt",
         )
         add("   full / incremental", None, fmt_x(i["ratios"]["full/incremental"]["of_medians"]))
+    so = m.get("scale_out", {})
+    if "matrix_steps" in so:
+        add("7. cold 4-combination matrix on engine a: --executor steps", so["matrix_steps"])
+        add("   the same: --executor bake (one solve)", so["matrix_bake"])
+        add("   steps / bake", None, fmt_x(so["ratios"]["steps/bake"]["of_medians"]))
+        add("   cold vllm runtime on an empty engine b", so["engine_b_cold"])
+        add("   the same, reading engine a's registry cache", so["engine_b_with_a_cache"])
+        add("   cold / with the cache", None, fmt_x(so["ratios"]["cold/with_cache"]["of_medians"]))
     for name, value in m.items():
         if "error" in value:
             rows.append((f"{name}: FAILED", "", "", "", value["error"].splitlines()[0][:60]))
@@ -914,7 +934,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="results file (default benchmarks/results.json; with --quick, a file in the temp dir)",
     )
     parser.add_argument(
-        "--only", default="1,2,3,4,5,6", help="comma list of the measurements to run (1-6; default: all)"
+        "--only", default="1,2,3,4,5,6,7", help="comma list of the measurements to run (1-7; default: all)"
     )
     opts = parser.parse_args(argv)
     only = {x.strip() for x in opts.only.split(",")}
@@ -954,6 +974,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("4", "incremental_rebuild", bench.incremental),
         ("5", "context_size", bench.context),
         ("6", "library_costs", bench.library_costs),
+        ("7", "scale_out", bench.scale_out),
     ]
     failed = False
     started = time.perf_counter()

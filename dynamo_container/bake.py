@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .frontend import Frontend
 from .plan.matrix import MatrixPlan
-from .plan.model import Step
+from .plan.model import Step, TaskPlan
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -23,7 +24,7 @@ def target_name(*parts: str) -> str:
     return _UNSAFE.sub("_", "-".join(parts))
 
 
-def _target(step: Step, cfg_cache: dict[str, Any], links: dict[str, str]) -> dict[str, Any]:
+def _target(step: Step, links: dict[str, str]) -> dict[str, Any]:
     t: dict[str, Any] = {
         "context": step.context,
         "dockerfile": step.dockerfile,
@@ -39,20 +40,15 @@ def _target(step: Step, cfg_cache: dict[str, Any], links: dict[str, str]) -> dic
         t["contexts"] = contexts
     if step.secrets:
         t["secret"] = [s.flag for s in step.secrets]
-    t.update({k: v for k, v in cfg_cache.items() if v})
+    # the step's own cache entries, as its argv has them (plan/cache.py)
+    cache = {"cache-from": list(step.cache_from), "cache-to": list(step.cache_to), "no-cache": step.no_cache}
+    t.update({k: v for k, v in cache.items() if v})
     return t
 
 
-def to_bake(
-    mplan: MatrixPlan,
-    *,
-    cache_from: tuple[str, ...] = (),
-    cache_to: tuple[str, ...] = (),
-    no_cache: bool = False,
-) -> dict[str, Any]:
+def to_bake(mplan: MatrixPlan) -> dict[str, Any]:
     targets: dict[str, Any] = {}
     groups: dict[str, Any] = {}
-    cache = {"cache-from": list(cache_from), "cache-to": list(cache_to), "no-cache": no_cache}
     finals = []
     for plan in mplan.plans:
         built: dict[str, str] = {}  # image tag -> bake target that builds it
@@ -62,7 +58,7 @@ def to_bake(
                 continue
             links = {ref: built[ref] for _, ref in step.build_args if ref in built}
             name = target_name(plan.key, step.name)
-            targets[name] = _target(step, cache if step.name in ("base", "framework", "image") else {}, links)
+            targets[name] = _target(step, links)
             for tag in step.tags:
                 built[tag] = name
             members.append(name)
@@ -70,6 +66,42 @@ def to_bake(
         finals += members[-1:]
     groups["default"] = {"targets": finals}
     return {"group": groups, "target": targets}
+
+
+BAKE_FILE = "dynamo.bake.json"  # where --executor bake writes the plan's bake file, in the log folder
+NO_NETWORK_KEY = (
+    "bake 0.13 files have no network key: --network {network} is not in the bake file, and its RUN "
+    "steps use the builder's default network (the docker driver: the engine's bridge; an engine "
+    "started with --bridge=none fails with 'network bridge not found')"
+)
+
+
+def network_warnings(mplan: MatrixPlan) -> list[str]:
+    networks = {s.argv[s.argv.index("--network") + 1] for s in mplan.steps if "--network" in s.argv}
+    return [NO_NETWORK_KEY.format(network=n) for n in sorted(networks)]
+
+
+def bake_run_plan(mplan: MatrixPlan, frontend: Frontend, log_root: Path) -> TaskPlan:
+    """--executor bake: the whole plan as one `docker buildx bake` of its bake file, then its pushes."""
+    if not frontend.buildx:
+        raise ConfigError("--executor bake needs the buildx plugin", "use --executor steps")
+    path = log_root / BAKE_FILE
+    finals = tuple(t for plan in mplan.plans for t in plan.final_tags)
+    builder = ("--builder", frontend.builder) if frontend.builder else ()
+    # --load: every target into the engine, as the steps executor's `docker buildx build --load`
+    argv = (frontend.docker, "buildx", "bake", *builder, "--file", str(path), "--progress=plain", "--load")
+    targets = sum(1 for s in mplan.steps if s.kind == "build")
+    title = f"docker buildx bake: {targets} targets of {len(mplan.plans)} combinations in one solve"
+    step = Step("bake", title, (*argv, "--", "default"), tags=finals, log=str(log_root / "bake" / "bake.log"))
+    pushes = tuple(s for s in mplan.steps if s.kind == "push")
+    summary = (
+        ("executor", "bake (docker buildx bake)"),
+        ("bake file", f"{path} (written before the build)"),
+        ("combinations", ", ".join(p.key for p in mplan.plans)),
+    )
+    warnings = (*mplan.warnings, *(w for p in mplan.plans for w in p.warnings), *network_warnings(mplan))
+    hint = mplan.plans[0].run_hint if len(mplan.plans) == 1 else ""
+    return TaskPlan((step, *pushes), summary, finals, tuple(dict.fromkeys(warnings)), hint)
 
 
 # The top-level keys of a bake JSON file: a file with others is not a bake file.

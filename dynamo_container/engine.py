@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .errors import ConfigError, EngineError
 from .frontend import Frontend
@@ -83,12 +84,49 @@ def choose_frontend(docker: str, mode: str, builder: str, *, dry_run: bool) -> F
     if not buildx and builder:
         raise EngineError(f"--builder {builder} needs the buildx plugin, which {docker} lacks", BUILDKIT_HELP)
     note = "" if buildx else f"{docker} has no buildx plugin: using DOCKER_BUILDKIT=1 {docker} build"
-    driver = builder_driver(docker, builder) if builder else "docker"
-    return FrontendChoice(Frontend(docker, buildx, builder, driver == "docker", driver), note)
+    if not builder:
+        return FrontendChoice(Frontend(docker, buildx), note)
+    driver, endpoint = inspect_builder(docker, builder)
+    host = context_host(docker, endpoint) or endpoint  # a node's endpoint: a context name or an address
+    here = engine_url(docker, os.environ.get("DOCKER_HOST", ""))
+    if driver == "docker" and host != here:  # buildx itself refuses it ("use docker --context=...")
+        raise EngineError(
+            f"builder {builder} is the built-in BuildKit of another engine ({host}), which buildx builds "
+            "on only through that engine's context",
+            f"set DOCKER_HOST={host} (or DOCKER_CONTEXT={endpoint}) to build there, with --push and "
+            "--registry to get the images through the registry",
+        )
+    local = driver == "docker"
+    # docker-container loads into the engine its container runs on; kubernetes and remote through the CLI
+    loads_here = driver != "docker-container" or host == here
+    return FrontendChoice(Frontend(docker, buildx, builder, local, driver, host, loads_here), note)
 
 
 def builder_driver(docker: str, builder: str) -> str:
     """The driver of a buildx builder instance (docker, docker-container, kubernetes, remote)."""
+    return inspect_builder(docker, builder)[0]
+
+
+def context_host(docker: str, name: str) -> str:
+    """The engine address of the docker context `name`, or '' when there is no such context."""
+    if not name or "://" in name:
+        return ""
+    try:
+        out = subprocess.run(
+            [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}", "--", name],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def inspect_builder(docker: str, builder: str) -> tuple[str, str]:
+    """The driver of a buildx builder instance (docker, docker-container, kubernetes, remote) and the
+    endpoint of its first node (a docker context name or an address)."""
     try:
         out = subprocess.run(
             [docker, "buildx", "inspect", builder], capture_output=True, text=True, timeout=30, check=False
@@ -100,11 +138,11 @@ def builder_driver(docker: str, builder: str) -> str:
             f"no buildx builder named {builder}",
             "docker buildx ls lists them; docker buildx create --name NAME --driver ... makes one",
         )
+    fields: dict[str, str] = {}
     for line in out.stdout.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() == "Driver":
-            return value.strip()
-    return "docker"
+        fields.setdefault(key.strip(), value.strip())  # the first node's endpoint
+    return fields.get("Driver") or "docker", fields.get("Endpoint", "")
 
 
 DEFAULT_ENGINE = "unix:///var/run/docker.sock"
@@ -216,6 +254,19 @@ class Engine:
             status, data = light.get("/info")
             return data if status == 200 and isinstance(data, dict) else {}
         return dict(self.client().info())
+
+    def has_network(self, name: str) -> bool:
+        """Does the engine have the network `name` (e.g. `bridge`, absent under --bridge=none)?"""
+        from .engine_api import light_api
+
+        light = light_api(self.url)
+        if light is not None:
+            return light.get(f"/networks/{quote(name, safe='')}")[0] == 200
+        try:
+            self.client().networks.get(name)
+        except Exception:  # not on this engine
+            return False
+        return True
 
     def inspect_images(self, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """`docker image inspect` of each reference (None when absent)."""

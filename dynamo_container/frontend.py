@@ -14,6 +14,11 @@ class Frontend:
     # remote drivers): an image a later step builds FROM must travel through a registry.
     shares_image_store: bool = True
     driver: str = "docker"
+    # where the builder's BuildKit runs: its engine or daemon address ('' for the local engine)
+    builder_host: str = ""
+    # False for a docker-driver builder of another engine: its --load lands in that engine, so every
+    # image it builds must be pushed to the registry to reach anyone else
+    loads_here: bool = True
 
     def build_prefix(self, output: str | None = "load") -> tuple[str, ...]:
         """The command words up to the options; `output` (load or push) is buildx's image destination."""

@@ -80,9 +80,37 @@ def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     problems = check_family(cfg.path(cfg.s.container_dir), context, names)
     if problems:
         raise ConfigError(*summary(problems, context))
+    if cfg.s.executor == "bake":
+        return execute_bake(cfg, plan)
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
         preflight(cfg, plan)
         return execute(cfg, plan)
+
+
+def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
+    """The plan of --executor bake: its bake file in one `docker buildx bake`, then the pushes."""
+    from .bake import bake_run_plan
+    from .plan.matrix import MatrixPlan
+
+    mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+    return bake_run_plan(mplan, frontend(cfg, dry_run=False).frontend, cfg.path(cfg.s.log_dir))
+
+
+def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
+    """--executor bake: the checks of a build, the bake file written, then one bake and the pushes."""
+    from .bake import BAKE_FILE, bake_text, to_bake, write_bake
+    from .execute import log_folders
+    from .execute_plan import execute_build
+    from .plan.matrix import MatrixPlan
+    from .preflight import check_bake
+
+    bplan = bake_run(cfg, plan)
+    with log_folders(_log_folders(bplan), values.origin(cfg, "log_dir")):
+        preflight(cfg, plan)
+        check_bake(engine(cfg), frontend(cfg, dry_run=False).frontend)
+        mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+        write_bake(cfg.path(cfg.s.log_dir) / BAKE_FILE, bake_text(to_bake(mplan)))
+        return execute_build(bplan, engine(cfg), runner(cfg))
 
 
 def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:

@@ -90,3 +90,13 @@ def check_build(
                 f"--push: the registry {host} does not answer ({why})",
                 "start it or fix --registry; nothing was built",
             )
+
+
+def check_bake(engine: Engine, frontend: Frontend) -> None:
+    """--executor bake on the engine's own BuildKit: its RUN steps need the engine's bridge network."""
+    if frontend.driver == "docker" and not engine.has_network("bridge"):
+        raise EngineError(
+            "--executor bake: the engine has no bridge network (it runs with --bridge=none), and bake "
+            "files have no network key, so every RUN step would fail with 'network bridge not found'",
+            "use --executor steps, or start the engine with a bridge network (scripts/engine-up does)",
+        )

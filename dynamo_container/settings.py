@@ -93,10 +93,15 @@ class Settings:
     )
     no_tag_latest: bool = _setting(False, "Do not add the dynamo:latest-<framework>[-<target>] tag.")
     cache_from: tuple[str, ...] = _setting(
-        (), "BuildKit --cache-from source, e.g. type=registry,ref=R (repeatable)."
+        (),
+        "BuildKit --cache-from source, e.g. type=registry,ref=R: each step reads "
+        "R:cache-<combination>-<step> "
+        "(repeatable; a ref with a tag is read as it is).",
     )
     cache_to: tuple[str, ...] = _setting(
-        (), "BuildKit --cache-to destination, e.g. type=inline (repeatable)."
+        (),
+        "BuildKit --cache-to destination, e.g. type=registry,ref=R,mode=max: each step exports to "
+        "R:cache-<combination>-<step> (repeatable; type=inline as it is).",
     )
     no_cache: bool = _setting(False, "Build without using the build cache.")
     force: bool = _setting(
@@ -215,6 +220,13 @@ class Settings:
     jobs: int | None = _setting(
         None,
         "Combinations a matrix build runs at once (default: CPUs, at most one per ~2 GB of free memory).",
+    )
+    executor: str = _setting(
+        "steps",
+        "How a build runs: steps (each docker buildx build in order, combinations --jobs at a time, "
+        "up-to-date steps skipped, receipts) or bake (the plan's bake file in one docker buildx bake: "
+        "one BuildKit solve for every target, shared stages built once; no receipts).",
+        choices=("steps", "bake"),
     )
     context_warn_mb: int | None = _setting(
         500,

@@ -150,6 +150,8 @@ def _push_steps(p: _Plan) -> None:
     if skipped:
         p.warnings.append(f"not pushed (no registry in the name): {', '.join(skipped)}")
     docker = p.make.frontend.docker
+    if not p.make.frontend.loads_here:
+        return  # the builder pushed every image itself (its engine is not the one `docker push` talks to)
     for i, tag in enumerate(to_push, 1):
         log = str(p.req.log_dir / f"push-{i}.log")
         p.steps.append(
@@ -173,7 +175,16 @@ def _run_hint(req: BuildRequest, tags: list[str]) -> str:
 def plan_build(req: BuildRequest) -> BuildPlan:
     """The ordered steps of a build, its summary and the tags the user gets."""
     make = StepMaker(
-        req.frontend, req.platform, req.context, req.log_dir, req.network, req.cache, req.user_args
+        req.frontend,
+        req.platform,
+        req.context,
+        req.log_dir,
+        req.network,
+        req.cache,
+        req.user_args,
+        # each architecture's cache apart (amd64 keeps the plain name)
+        matrix.combination_key(req.framework.name, req.variant.cuda)
+        + ("" if req.arch == "amd64" else f"-{req.arch}"),
     )
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))

@@ -39,6 +39,10 @@ class Step:
     log: str | None = None
     feeds_next: bool = False  # a later step builds FROM this step's image
     metadata: str = ""  # BuildKit's --metadata-file of a buildx step: the image ID it built
+    # this step's own --cache-from / --cache-to entries (plan/cache.py) and --no-cache, as in argv
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    no_cache: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,9 @@ class Step:
             "context": self.context,
             "log": self.log,
             "metadata": self.metadata,
+            "cache_from": list(self.cache_from),
+            "cache_to": list(self.cache_to),
+            "no_cache": self.no_cache,
         }
 
 

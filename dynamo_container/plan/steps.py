@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..frontend import Frontend
 from ..resolve.build import Cache
+from .cache import scope_name, step_cache
 from .model import Secret, Step
 
 Pairs = Sequence[tuple[str, str]]
@@ -46,16 +47,20 @@ class StepMaker:
     network: str = ""
     cache: Cache = field(default_factory=Cache)
     user_args: Pairs = field(default_factory=tuple)
+    combination: str = ""  # names each step's own cache entry (plan/cache.py)
 
     def build(self, spec: BuildSpec) -> Step:
         args = merge_args(spec.args, self.user_args)
         # a builder that cannot read the engine's images gets the next step's base through a registry
-        output = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        # (and one that loads into another engine pushes every image: only the registry reaches us)
+        fe = self.frontend
+        output = "push" if not fe.loads_here or (spec.feeds_next and not fe.shares_image_store) else "load"
         metadata = str(self.log_dir / f"{spec.name}.metadata.json") if self.frontend.buildx else ""
+        cache = self._cache(spec)
         return Step(
             name=spec.name,
             title=spec.title,
-            argv=self._argv(spec, args, output, metadata),
+            argv=self._argv(spec, args, output, metadata, cache),
             dockerfile=str(spec.dockerfile),
             target=spec.target,
             tags=tuple(spec.tags),
@@ -68,9 +73,19 @@ class StepMaker:
             log=str(self.log_dir / f"{spec.name}.log"),
             feeds_next=spec.feeds_next,
             metadata=metadata,
+            cache_from=cache.cache_from,
+            cache_to=cache.cache_to,
+            no_cache=cache.no_cache,
         )
 
-    def _argv(self, spec: BuildSpec, args: Pairs, output: str, metadata: str) -> tuple[str, ...]:
+    def _cache(self, spec: BuildSpec) -> Cache:
+        if not spec.cache:
+            return Cache()
+        return step_cache(self.cache, scope_name(self.combination, spec.name, spec.target))
+
+    def _argv(
+        self, spec: BuildSpec, args: Pairs, output: str, metadata: str, cache: Cache
+    ) -> tuple[str, ...]:
         argv = [*self.frontend.build_prefix(output), "--progress=plain", "--file", str(spec.dockerfile)]
         argv += ["--metadata-file", metadata] if metadata else []
         argv += ["--target", spec.target, "--platform", self.platform]
@@ -82,10 +97,9 @@ class StepMaker:
             argv += ["--secret", sec.flag]
         for name, path in spec.contexts:
             argv += ["--build-context", f"{name}={path}"]
-        if spec.cache:
-            argv += [w for c in self.cache.cache_from for w in ("--cache-from", c)]
-            argv += [w for c in self.cache.cache_to for w in ("--cache-to", c)]
-            argv += ["--no-cache"] if self.cache.no_cache else []
+        argv += [w for c in cache.cache_from for w in ("--cache-from", c)]
+        argv += [w for c in cache.cache_to for w in ("--cache-to", c)]
+        argv += ["--no-cache"] if cache.no_cache else []
         for t in spec.tags:
             argv += ["--tag", t]
         # `--` ends the options: the context path can never be read as one

@@ -16,9 +16,9 @@ from .. import matrix
 from ..config import Config
 from ..errors import ConfigError
 from ..frontend import Frontend
-from ..naming import Names, names_registry
+from ..naming import Names, names_registry, split_ref
 from ..version import VersionInfo
-from . import values
+from . import builder, values
 from .values import origin
 
 if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
@@ -152,6 +152,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     trtllm = _trtllm(cfg, fw, arch, warnings)
     _check_options(cfg, fw, target, version, warnings)
     names = _names(cfg)
+    warnings += builder.check(frontend, names, cfg.s.push)
     request = BuildRequest(
         framework=fw,
         variant=variant,
@@ -183,7 +184,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         user_args=tuple(values.build_args(cfg)),
         user_contexts=tuple(values.build_contexts(cfg)),
         secret_ids=tuple(values.secrets_present(cfg)),
-        cache=Cache(cfg.s.cache_from, cfg.s.cache_to, cfg.s.no_cache),
+        cache=_cache(cfg),
         network=cfg.s.build_network,
         env_file=cfg.env_file,
         warnings=tuple(warnings),
@@ -331,6 +332,27 @@ def _refs(cfg: Config) -> tuple[tuple[str, str], ...]:
         ("NIXL_UCX_REF", s.nixl_ucx_ref),
         ("NIXL_GDRCOPY_REF", s.nixl_gdrcopy_ref),
     )
+
+
+def _cache(cfg: Config) -> Cache:
+    """The cache flags; a registry --cache-to names a repository, which the planner tags per step."""
+    s = cfg.s
+    for entry in s.cache_to:
+        pairs = (
+            dict(part.partition("=")[::2] for part in entry.split(",")) if "=" in entry else {"ref": entry}
+        )
+        ref = pairs.get("ref", "")
+        if pairs.get("type", "registry") != "registry" or not ref:
+            continue
+        repo, tag = split_ref(ref)
+        if tag or "@" in ref:
+            raise ConfigError(
+                f"{origin(cfg, 'cache_to')} {entry}: ref={ref} names one tag, which every step and "
+                "combination would export over",
+                f"name the repository only (ref={repo}): each step then exports to "
+                f"{repo}:cache-<combination>-<step>",
+            )
+    return Cache(s.cache_from, s.cache_to, s.no_cache)
 
 
 def _names(cfg: Config) -> Names:

@@ -43,6 +43,8 @@ EFA_SETTINGS = (
 def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
     from .. import pipeline
 
+    if cfg.s.executor == "bake" and (json or cfg.s.dry_run):  # what would run: the one bake
+        plan = pipeline.bake_run(cfg, plan)
     if json:
         render.print_json(plan.to_json())
         return
@@ -92,7 +94,11 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
-        data = to_bake(mplan, cache_from=cfg.s.cache_from, cache_to=cfg.s.cache_to, no_cache=cfg.s.no_cache)
+        from ..bake import network_warnings
+
+        for w in network_warnings(mplan):
+            render.warn(w)
+        data = to_bake(mplan)
         if bake == STDOUT:
             print(bake_text(data), end="")
             return

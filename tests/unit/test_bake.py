@@ -13,7 +13,7 @@ from tests.helpers import PROJECT, mplan
 
 def test_bake_file_links_the_chain(repo: Path) -> None:
     m = mplan(repo, framework="vllm,none", target="local-dev", make_efa=True, cache_to=("type=inline",))
-    bake = to_bake(m, cache_to=("type=inline",))
+    bake = to_bake(m)
     targets = bake["target"]
     assert bake["group"]["default"]["targets"] == ["vllm-cuda12_9-efa", "none-cuda12_8-efa"]
     fw = targets["vllm-cuda12_9-framework"]
@@ -82,3 +82,60 @@ def test_bake_text_masks_a_credential_that_reached_the_data(tmp_path: Path) -> N
 
     token = "hf_" + "Zz9" * 12
     assert token not in bake_text({"target": {"t": {"args": {"X": f"a={token}"}}}})
+
+
+def test_the_bake_executor_runs_the_whole_plan_in_one_bake_then_pushes(repo: Path, tmp_path: Path) -> None:
+    from dynamo_container.bake import BAKE_FILE, bake_run_plan
+    from dynamo_container.frontend import Frontend
+
+    m = mplan(repo, framework="vllm,sglang", target="runtime", push=True, registry="reg.example:5000/ci")
+    run = bake_run_plan(m, Frontend(builder="farm"), tmp_path)
+    bake, *pushes = run.steps
+    assert bake.argv == (
+        "docker",
+        "buildx",
+        "bake",
+        "--builder",
+        "farm",
+        "--file",
+        str(tmp_path / BAKE_FILE),
+        "--progress=plain",
+        "--load",
+        "--",
+        "default",
+    )
+    finals = [t for p in m.plans for t in p.final_tags]
+    assert list(bake.tags) == finals == list(run.final_tags)
+    assert [s.argv for s in pushes] == [s.argv for s in m.steps if s.kind == "push"] and len(pushes) == 4
+    assert dict(run.summary)["combinations"] == "vllm-cuda12.9, sglang-cuda12.9"
+
+
+def test_the_bake_executor_says_what_bake_drops_and_needs_buildx(repo: Path, tmp_path: Path) -> None:
+    from dynamo_container.bake import bake_run_plan
+    from dynamo_container.errors import ConfigError
+    from dynamo_container.frontend import Frontend
+
+    m = mplan(repo, framework="vllm", target="runtime", build_network="host")
+    assert any("no network key: --network host" in w for w in bake_run_plan(m, Frontend(), tmp_path).warnings)
+    with pytest.raises(ConfigError, match="--executor bake needs the buildx plugin"):
+        bake_run_plan(m, Frontend(buildx=False), tmp_path)
+
+
+def test_a_bake_dry_run_prints_the_one_bake_and_writes_nothing(repo: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    invoke = str(Path(sys.executable).parent / "invoke")
+    logs = tmp_path / "logs"
+    flags = ["--env-file", "tests/fixtures/stand-in.env", "--framework", "vllm,none", "--target", "runtime"]
+    r = subprocess.run(
+        [invoke, "build", *flags, "--executor", "bake", "--log-dir", str(logs), "--dry-run", "--json"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    (step,) = json.loads(r.stdout)["steps"]
+    assert step["argv"][:3] == ["docker", "buildx", "bake"] and str(logs / "dynamo.bake.json") in step["argv"]
+    assert not logs.exists()

@@ -309,10 +309,12 @@ def test_cache_flags_on_base_and_framework_only(repo: Path) -> None:
         cache_to=("type=inline",),
         no_cache=True,
     )
-    for step in p.steps[:2]:
-        assert (
-            "type=registry,ref=r/c" in step.argv and "type=inline" in step.argv and "--no-cache" in step.argv
+    for step in p.steps[:2]:  # the registry ref tagged per step (test_plan_cache.py)
+        assert step.cache_from == (
+            f"type=registry,ref=r/c:cache-vllm-cuda12.9-{step.name}" + ("-dev" * (step.name == "framework")),
         )
+        assert step.cache_from[0] in step.argv
+        assert "type=inline" in step.argv and "--no-cache" in step.argv
     assert "--cache-from" not in p.steps[2].argv and "--no-cache" not in p.steps[2].argv
 
 

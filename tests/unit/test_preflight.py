@@ -55,3 +55,17 @@ def test_pushed_registries_are_the_hosts_of_pushed_tags() -> None:
 
 def test_a_registry_that_does_not_answer_is_named() -> None:
     assert registry_answers("127.0.0.1:1", timeout=1) != ""  # loopback, a port nothing listens on
+
+
+def test_bake_needs_the_engines_bridge_network() -> None:
+    from dynamo_container.errors import EngineError
+    from dynamo_container.frontend import Frontend
+    from dynamo_container.preflight import check_bake
+
+    class NoBridge:
+        def has_network(self, name: str) -> bool:
+            return name != "bridge"
+
+    with pytest.raises(EngineError, match="the engine has no bridge network"):
+        check_bake(NoBridge(), Frontend())  # type: ignore[arg-type]
+    check_bake(NoBridge(), Frontend(builder="farm", shares_image_store=False, driver="kubernetes"))  # type: ignore[arg-type]

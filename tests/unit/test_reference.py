@@ -15,6 +15,8 @@ import pytest
 
 from dynamo_container import matrix
 from dynamo_container.errors import ConfigError
+from dynamo_container.plan.cache import scope_name, step_cache
+from dynamo_container.resolve.build import Cache
 from dynamo_container.settings import specs
 from tests.helpers import PROJECT, git, plan
 
@@ -196,9 +198,14 @@ def test_reference_scenario(sample: dict[str, Any], reference_repo: Path) -> Non
             if name not in SEED_VALUES:
                 assert ours_args[name] == NEWER_DEFAULTS.get(value, value), f"step {index + 1} {name}"
         argv = step.argv
-        for c in orig["cache_from"]:
-            assert c in argv
-        for c in orig["cache_to"]:
+        # deliberate difference: each step reads and writes its own entry of the one cache the
+        # original gave every step (whose exports overwrote each other), plan/cache.py
+        own = step_cache(
+            Cache(tuple(orig["cache_from"]), tuple(orig["cache_to"])),
+            scope_name(p.key, step.name, step.target or ""),
+        )
+        assert step.cache_from == own.cache_from and step.cache_to == own.cache_to
+        for c in (*own.cache_from, *own.cache_to):
             assert c in argv
         assert ("--no-cache" in argv) == orig["no_cache"]
         for name, path in orig["contexts"].items():
