@@ -303,9 +303,10 @@ DIFFERENCES: tuple[Difference, ...] = (
         "the seed's layout; upstream's usermod/groupadd fail for a root host user (CI runners).",
     ),
     Difference(
-        "Dockerfile.aws shares one `efa` stage between runtime-aws and dev-aws, and the EFA tags end in "
-        "`-efa` (upstream: `-aws`).",
-        "the same two images without repeating the install; the tag suffix is the one DESIGN.md specifies.",
+        "Dockerfile.aws shares one `efa` stage between runtime-aws and dev-aws; a local-dev image gets "
+        "runtime-aws (upstream's build.sh: dev-aws).",
+        "the same two images without repeating the install; upstream's dev-aws would run the EFA installer "
+        "as the local-dev user and leave the image as root.",
     ),
     Difference(
         "The frontend and epp stages of container/Dockerfile are not carried.",

@@ -61,7 +61,8 @@ class Settings:
     target: str = _setting(
         "",
         "Stage to build: runtime, dev, local-dev, or an intermediate stage (framework, base, wheel_builder, "
-        "dynamo_base). Empty: the framework image to its dev stage, tags without a target suffix.",
+        "dynamo_base). Empty: dev, as build.sh (tags dynamo:<version>-<framework>-dev and "
+        "dynamo:latest-<framework>).",
     )
     cuda_version: str = _setting(
         "",
@@ -82,7 +83,9 @@ class Settings:
         flag="build-arg",
     )
     tag: str = _setting(
-        "", "Image reference of the final image instead of dynamo:<version>-<framework>[-<target>]."
+        "",
+        "Image reference of the final image instead of dynamo:<version>-<framework>-<target>; for dev and "
+        "local-dev, its -runtime, -local-dev or -dev is dropped and -dev or -local-dev added (build.sh).",
     )
     no_tag_latest: bool = _setting(False, "Do not add the dynamo:latest-<framework>[-<target>] tag.")
     cache_from: tuple[str, ...] = _setting(
@@ -126,7 +129,9 @@ class Settings:
         negative_flag="disable-media-ffmpeg",
     )
     make_efa: bool = _setting(
-        False, "Add the AWS EFA layer (the AWS EFA installer's libfabric) on top, tagged <image>-efa."
+        False,
+        "Add the AWS EFA layer (the AWS EFA installer's libfabric) on top: each tag of the image below "
+        "with -aws (stage runtime-aws for runtime and local-dev, dev-aws otherwise).",
     )
     use_sccache: bool = _setting(
         False, "Compile through sccache with an S3 bucket (needs --sccache-bucket and --sccache-region)."
@@ -139,7 +144,9 @@ class Settings:
         f"{pins.value('MAX_JOBS')}, the Dockerfile's).",
     )
     dev_image: str = _setting(
-        "", "Build only a local-dev image on top of this existing dev image (tagged <image>-local-dev)."
+        "",
+        "Build only a local-dev image on top of this existing dev image (its tag's -dev replaced by "
+        "-local-dev).",
     )
     uid: str = _setting("", "UID of the dynamo user in a local-dev image (default: yours).")
     gid: str = _setting("", "GID of the dynamo user in a local-dev image (default: yours).")

@@ -4,7 +4,7 @@
 base                   container/Dockerfile --target base            (not for framework none)
 framework / image      container/Dockerfile.<framework> to --target  (none: container/Dockerfile)
 local-dev              container/Dockerfile.local_dev                 (--target local-dev, --dev-image)
-efa                    container/Dockerfile.aws                       (--make-efa)
+efa                    container/Dockerfile.aws                       (--make-efa; tags <tag>-aws)
 push                   docker push of every final tag that names a registry
 """
 
@@ -86,7 +86,7 @@ def _framework_contexts(req: BuildRequest) -> list[tuple[str, str]]:
 def _framework_step(p: _Plan, base: str) -> None:
     req, fw = p.req, p.req.framework
     stage = "dev" if req.local_dev else (req.target or "dev")
-    tag_target = matrix.LOCAL_DEV_STAGE if req.local_dev else req.target
+    tag_target = "dev" if req.local_dev else req.target  # the dev image under a local-dev one
     tags = naming.image_tags(req.names, req.version.version, fw.name, req.variant.cuda, tag_target)
     base_args = [("DYNAMO_BASE_IMAGE", base)] if base else []
     p.add(
@@ -123,13 +123,13 @@ def _local_dev_step(p: _Plan) -> None:
     )
 
 
-def efa_spec(image_tags: list[str], efa_version: str, container: Path) -> BuildSpec:
-    """The AWS EFA layer on top of an image, tagged <tag>-efa for each of its tags."""
+def efa_spec(image_tags: list[str], efa_version: str, container: Path, stage: str = "") -> BuildSpec:
+    """The AWS EFA layer on top of an image, tagged <tag>-aws for each of its tags."""
     return BuildSpec(
         "efa",
         f"AWS EFA layer {efa_version} ({matrix.EFA_DOCKERFILE})",
         container / matrix.EFA_DOCKERFILE,
-        efa_stage(image_tags[0]),
+        stage or efa_stage(image_tags[0]),
         [naming.efa_tag(t) for t in image_tags],
         [("BASE_IMAGE", image_tags[0]), ("EFA_VERSION", efa_version)],
         contexts=[(matrix.TOOLING_CONTEXT, str(container))],
@@ -141,6 +141,13 @@ def efa_stage(image: str) -> str:
     """runtime-aws on images that run as `dynamo` (runtime, local-dev), dev-aws on dev images (root)."""
     _, tag = naming.split_ref(image)
     return "runtime-aws" if tag.endswith(("-runtime", "-local-dev")) else "dev-aws"
+
+
+def efa_stage_of(req: BuildRequest) -> str:
+    """The EFA stage of a build by its target, as build.sh chooses it (runtime -> runtime-aws, else
+    dev-aws), except local-dev: its user is `dynamo`, and dev-aws would run the EFA installer as that
+    user and leave the image as root; runtime-aws installs as root and ends as `dynamo`."""
+    return "runtime-aws" if req.target == "runtime" or req.local_dev else "dev-aws"
 
 
 def _push_steps(p: _Plan) -> None:
@@ -188,7 +195,7 @@ def plan_build(req: BuildRequest) -> BuildPlan:
     if req.local_dev:
         _local_dev_step(p)
     if req.make_efa:
-        p.add(efa_spec(p.final_tags, req.efa_version, req.container))
+        p.add(efa_spec(p.final_tags, req.efa_version, req.container, efa_stage_of(req)))
     if req.push:
         _push_steps(p)
     final_tags = p.final_tags
