@@ -104,6 +104,11 @@ class Settings:
         (), "Extra named build context NAME=PATH (repeatable).", flag="build-context"
     )
     push: bool = _setting(False, "Push the built image tags (their references name the registry).")
+    no_load: bool = _setting(
+        False,
+        "Leave the final image in the build cache instead of loading it into the engine (buildx only; "
+        "the images later steps build on are still loaded).",
+    )
     dry_run: bool = _setting(False, "Print the plan and every docker command; run and write nothing.")
     release_build: bool = _setting(
         False, "Release build: HEAD must carry an exact version tag; passes RELEASE_BUILD=true."

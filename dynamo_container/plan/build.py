@@ -180,7 +180,14 @@ def _run_hint(req: BuildRequest, tags: list[str]) -> str:
 def plan_build(req: BuildRequest) -> BuildPlan:
     """The ordered steps of a build, its summary and the tags the user gets."""
     make = StepMaker(
-        req.frontend, req.platform, req.context, req.log_dir, req.network, req.cache, req.user_args
+        req.frontend,
+        req.platform,
+        req.context,
+        req.log_dir,
+        req.network,
+        req.cache,
+        req.user_args,
+        load_final=not req.no_load,
     )
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))
@@ -210,6 +217,6 @@ def plan_build(req: BuildRequest) -> BuildPlan:
         summary=summary(req, p.secrets, final_tags),
         final_tags=tuple(final_tags),
         warnings=tuple(p.warnings),
-        run_hint=_run_hint(req, final_tags),
+        run_hint="" if req.no_load else _run_hint(req, final_tags),
         secret_env=tuple(sorted({sec.env for st in p.steps for sec in st.secrets})),
     )

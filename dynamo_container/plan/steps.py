@@ -46,11 +46,14 @@ class StepMaker:
     network: str = ""
     cache: Cache = field(default_factory=Cache)
     user_args: Pairs = field(default_factory=tuple)
+    load_final: bool = True  # False (--no-load): the last image stays in the build cache
 
     def build(self, spec: BuildSpec) -> Step:
         args = merge_args(spec.args, self.user_args)
         # a builder that cannot read the engine's images gets the next step's base through a registry
-        output = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        output: str | None = "push" if spec.feeds_next and not self.frontend.shares_image_store else "load"
+        if not spec.feeds_next and not self.load_final:
+            output = None
         metadata = str(self.log_dir / f"{spec.name}.metadata.json") if self.frontend.buildx else ""
         return Step(
             name=spec.name,
@@ -70,7 +73,7 @@ class StepMaker:
             metadata=metadata,
         )
 
-    def _argv(self, spec: BuildSpec, args: Pairs, output: str, metadata: str) -> tuple[str, ...]:
+    def _argv(self, spec: BuildSpec, args: Pairs, output: str | None, metadata: str) -> tuple[str, ...]:
         argv = [*self.frontend.build_prefix(output), "--progress=plain", "--file", str(spec.dockerfile)]
         argv += ["--metadata-file", metadata] if metadata else []
         argv += ["--target", spec.target, "--platform", self.platform]

@@ -77,6 +77,7 @@ class BuildRequest:
     make_efa: bool = False
     efa_version: str = ""
     push: bool = False
+    no_load: bool = False
     release_build: bool = False
     sccache: tuple[str, str] | None = None  # (bucket, region)
     vllm_max_jobs: int | None = None
@@ -152,6 +153,8 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     trtllm = _trtllm(cfg, fw, arch, warnings)
     _check_options(cfg, fw, target, version, warnings)
     names = _names(cfg)
+    if cfg.s.no_load and not frontend.buildx:
+        warnings.append("--no-load has no effect with docker build, which always loads the image")
     request = BuildRequest(
         framework=fw,
         variant=variant,
@@ -174,6 +177,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
         push=cfg.s.push,
+        no_load=cfg.s.no_load,
         release_build=cfg.s.release_build,
         sccache=(cfg.s.sccache_bucket, cfg.s.sccache_region) if cfg.s.use_sccache else None,
         vllm_max_jobs=cfg.s.vllm_max_jobs if fw.name == "vllm" else None,
@@ -263,6 +267,11 @@ def _check_options(
         warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
     if s.release_build:
         _check_release(cfg, version)
+    if s.no_load and s.push:
+        raise ConfigError(
+            "--push pushes the built image from the engine (docker push), so it needs it loaded",
+            "drop --no-load",
+        )
 
 
 def _family(cfg: Config, fw: matrix.Framework) -> Path:

@@ -537,3 +537,23 @@ def test_buildx_steps_record_their_image_id_in_a_metadata_file(repo: Path) -> No
         assert step.argv[step.argv.index("--metadata-file") + 1] == step.metadata
     legacy = plan(repo, frontend=Frontend("docker", buildx=False), target="runtime")
     assert all(not s.metadata and "--metadata-file" not in s.argv for s in legacy.steps)
+
+
+# ----- --no-load (build.sh's flag) ------------------------------------------------------------------
+
+
+def test_no_load_leaves_only_the_final_image_unloaded(repo: Path) -> None:
+    p = plan(repo, target="local-dev", make_efa=True, no_load=True)
+    *below, last = p.steps
+    assert last.name == "efa" and "--load" not in last.argv
+    assert last.argv[:4] == ("docker", "buildx", "build", "--progress=plain")
+    assert all("--load" in s.argv for s in below)  # later steps build FROM them
+    assert p.run_hint == ""  # nothing to run: the engine does not have it
+    assert "--load" in plan(repo, target="runtime").steps[-1].argv
+
+
+def test_no_load_refuses_push_and_warns_without_buildx(repo: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--push pushes the built image .*\(drop --no-load\)$"):
+        plan(repo, no_load=True, push=True, registry="reg.example")
+    p = plan(repo, target="runtime", no_load=True, frontend=Frontend(buildx=False))
+    assert any("--no-load has no effect with docker build" in w for w in p.warnings)
