@@ -245,7 +245,8 @@ class Settings:
     hf_cache: str = _setting(
         "",
         "Host folder of the Hugging Face cache mounted into the container, or none. Empty: $HF_HOME, or "
-        "<repo>/.cache/huggingface with --mount-workspace. (--hf-home: run.sh's spelling.)",
+        "<context>/container/.cache/huggingface with --mount-workspace, as run.sh. (--hf-home: run.sh's "
+        "spelling.)",
         group="run",
         alias="hf-home",
     )
@@ -266,7 +267,7 @@ class Settings:
     entrypoint: str = _setting("", "Override the image's entrypoint.", group="run")
     privileged: bool | None = _setting(
         None,
-        "Run privileged (default: only with --mount-workspace).",
+        "Run privileged (default: not, also with --mount-workspace, as run.sh).",
         group="run",
         negative_flag="no-privileged",
     )
@@ -276,16 +277,16 @@ class Settings:
     )
     tty: bool | None = _setting(
         None,
-        "Allocate a terminal (-t; -it for an interactive terminal). Default: with --mount-workspace, when "
-        "stdin is a terminal (CI and pipes get none).",
+        "Allocate a terminal (-t; -it for an interactive terminal). Default: none, also with "
+        "--mount-workspace (as run.sh).",
         group="run",
         short="t",
         negative_flag="no-tty",
     )
     mount_workspace: bool = _setting(
         False,
-        "Mount the repository at /workspace, /tmp, /mnt and the HF cache, pass HF_TOKEN by name; "
-        "interactive and privileged.",
+        "Mount the Dynamo checkout (--context) at /workspace, /tmp and /mnt and the HF cache, pass "
+        "HF_TOKEN by name (run.sh's development set-up; add -it for a shell).",
         group="run",
     )
     use_nixl_gds: bool = _setting(False, "Enable NIXL GPUDirect Storage (udev mount, IPC_LOCK).", group="run")
@@ -294,7 +295,8 @@ class Settings:
     )
     user: str = _setting(
         "",
-        "User in the container: UID[:GID], a name, or host (your UID:GID). Empty: the image's user.",
+        "User in the container: UID[:GID], a name, or host (your UID:GID); one other than root also gets "
+        "--group-add 0. Empty: the image's user.",
         group="run",
     )
     workdir: str = _setting("/workspace", "Working directory in the container.", group="run")
@@ -305,7 +307,11 @@ class Settings:
         group="run",
         flag="ulimit",
     )
-    runtime: str = _setting("", "Container runtime (--runtime), e.g. nvidia.", group="run")
+    runtime: str = _setting(
+        "nvidia",
+        "Container runtime (--runtime), as run.sh nvidia; left out with --gpus none; none: docker's default.",
+        group="run",
+    )
     container_env_file: str = _setting(
         "", "An env file for the container itself (docker run --env-file).", group="run"
     )

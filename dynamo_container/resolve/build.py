@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
 class Host:
     uid: int
     gid: int
-    stdin_tty: bool = False  # `invoke run` gives a terminal (-t) by default only when there is one
 
 
 @dataclass(frozen=True)

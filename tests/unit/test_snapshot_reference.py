@@ -239,3 +239,93 @@ def test_snapshot_build_scenario(sample_id: str, snapshot_repo: Path) -> None:
         check_efa(p, recorded[1])
     else:
         assert builds(p)[-1].name != "efa"
+
+
+# ===== run.sh ======================================================================================
+
+RUN_SAMPLES = {
+    s["id"]: s
+    for s in (
+        json.loads(line)
+        for line in (PROJECT / "tests/fixtures/reference/snapshot-run-sh-sample.jsonl")
+        .read_text()
+        .splitlines()
+        if line.strip()
+    )
+}
+RUN_CLASSES: dict[str, str] = {
+    "default": "7 run defaults",
+    "mount_workspace": "7 run defaults",
+    "user_only": "7 run defaults",
+    "nixl_gds": "7 run defaults",
+    "gpus_none_lower": "7 run defaults",
+    "hf_cache_user_1000": "7 run defaults",
+    "missing_value_volume": "6 missing value",
+}
+# What `invoke run` adds to run.sh's command, each for a reason (docs/differences-from-scripts.md):
+# docker's init as PID 1 (Ctrl-C stops the container), `--` before the image (an image name is never
+# read as an option), and in GPU containers device numbers as nvidia-smi's and the driver capabilities.
+RUN_ADDITIONS = {("--init",), ("--",), ("-e", "CUDA_DEVICE_ORDER=PCI_BUS_ID")}
+RUN_ADDITIONS |= {("-e", "NVIDIA_DRIVER_CAPABILITIES=compute,utility")}
+_RUN_VALUED = {"--gpus", "--network", "--runtime", "--ulimit", "-e", "-v", "-p", "-w", "--cap-add", "--ipc"}
+_RUN_VALUED |= {"--user", "--group-add", "--name", "--entrypoint"}
+
+
+def run_options(words: list[str]) -> list[tuple[str, ...]]:
+    """`docker run` words as (option[, value]) items, the image last as (image,)."""
+    out: list[tuple[str, ...]] = []
+    i = 2  # docker run
+    while i < len(words):
+        w = words[i]
+        if w in _RUN_VALUED:
+            out.append((w, words[i + 1]))
+            i += 2
+        else:
+            out.append((w,))
+            i += 1
+    return out
+
+
+def normalized_mount(item: tuple[str, ...]) -> tuple[str, ...]:
+    """A -v item with its host path resolved (run.sh mounts <checkout>/container/.. and /mnt/)."""
+    if item[0] != "-v":
+        return item
+    src, _, rest = item[1].partition(":")
+    return ("-v", f"{Path(src).resolve() if src.startswith('/') else src}:{rest}")
+
+
+@pytest.mark.parametrize("sample_id", sorted(RUN_CLASSES), ids=lambda i: f"{RUN_CLASSES[i]}: {i}")
+def test_snapshot_run_scenario(sample_id: str, snapshot_repo: Path) -> None:
+    from dynamo_container.plan.run import plan_run
+    from dynamo_container.resolve.run import resolve_run
+    from tests.helpers import HOST, config
+
+    sample = RUN_SAMPLES[sample_id]
+    (snapshot_repo / "container").mkdir()
+    (snapshot_repo / "hf").mkdir()
+    args = [subst(snapshot_repo, a) for a in sample["args"]]
+    if sample["exit_code"] != 0:
+        # `run -v` with nothing after it: refused by the command line before any setting is read, in
+        # one line, as run.sh (`-v --dry-run`, a flag taken as the value, is tasks/argv.py's)
+        from tests.unit.test_cli import run as invoke_cli
+
+        (snapshot_repo / "tasks.py").write_text((PROJECT / "tasks.py").read_text())
+        result = invoke_cli(snapshot_repo, "run", *args)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == "error: --volume needs a value\n"
+        return
+    flags = to_flags(
+        ["--" + {"-v": "volume"}.get(a, a.removeprefix("--")) if a.startswith("-") else a for a in args]
+    )
+    cfg = config(snapshot_repo, **flags)
+    p = plan_run(resolve_run(cfg, [], HOST, {}))
+    ours = [normalized_mount(o) for o in run_options(list(p.argv)) if o not in RUN_ADDITIONS]
+    recorded = [
+        normalized_mount(o)
+        for o in run_options(shlex.split(subst(snapshot_repo, sample["docker_commands"][0])))
+    ]
+    assert ours == recorded
+    # run.sh creates the HF cache folder also in a dry run (quirk dry_run_creates_hf_dir); ours says
+    # which folder a real run creates, and a dry run writes nothing
+    if sample["quirk"] == "dry_run_creates_hf_dir":
+        assert p.create_dirs == (str(snapshot_repo / "container" / ".cache" / "huggingface"),)
