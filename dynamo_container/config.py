@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .secrets import SECRET_ENV_VARS, credential_problem, credential_variables, is_secret_variable
+from .secrets import (
+    SECRET_ENV_VARS,
+    credential_problem,
+    credential_variables,
+    is_secret_variable,
+    looks_like_credential,
+)
 from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -37,6 +43,8 @@ class Config:
     env_files: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     env_file: str = ""  # the --env-file given, as typed
+    # the environment's values of the build args given by name (`--build-arg NAME`), as docker reads them
+    build_arg_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def s(self) -> Settings:
@@ -327,6 +335,7 @@ def load_config(
         spec = by_name()[name]
         read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}")
     read.refuse_credentials()
+    by_name_args = _build_arg_env(read.values.get("build_args", ()), environ, read.credentials | read.secrets)
     return Config(
         settings=Settings(**read.values),
         sources=read.sources,
@@ -336,7 +345,27 @@ def load_config(
         env_files=tuple(loaded),
         warnings=tuple(read.warnings),
         env_file=env_file or "",
+        build_arg_env=by_name_args,
     )
+
+
+def _build_arg_env(
+    items: tuple[str, ...], environ: Mapping[str, str], known: Mapping[str, str]
+) -> dict[str, str]:
+    """The values docker would take from the environment for `--build-arg NAME` (no `=`)."""
+    out: dict[str, str] = {}
+    for name in (i for i in items if "=" not in i and i in environ):
+        if looks_like_credential(name):  # refused by its name (resolve/values.build_args)
+            continue
+        problem = credential_problem(environ[name], known)
+        if problem:
+            raise ConfigError(
+                f"--build-arg {name}: the environment's {name} {problem}; build args are stored in the "
+                "image history",
+                "pass credentials as BuildKit secrets, which never reach the image",
+            )
+        out[name] = environ[name]
+    return out
 
 
 def env_example() -> str:

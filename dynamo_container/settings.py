@@ -78,8 +78,9 @@ class Settings:
     runtime_image_tag: str = _setting("", "Tag of the runtime base image. Empty: from the framework matrix.")
     build_args: tuple[str, ...] = _setting(
         (),
-        "Extra docker build argument NAME=VALUE (repeatable; wins over a derived argument of the same name). "
-        "Never a credential: tokens travel as BuildKit secrets.",
+        "Extra docker build argument NAME=VALUE, or NAME for the environment's value as docker takes it "
+        "(repeatable; wins over a derived argument of the same name). Never a credential: tokens travel "
+        "as BuildKit secrets.",
         flag="build-arg",
     )
     tag: str = _setting(

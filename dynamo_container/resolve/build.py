@@ -152,6 +152,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     trtllm = _trtllm(cfg, fw, arch, warnings)
     _check_options(cfg, fw, target, version, warnings)
     names = _names(cfg)
+    warnings += values.build_arg_warnings(cfg)
     if cfg.s.no_load and not frontend.buildx:
         warnings.append("--no-load has no effect with docker build, which always loads the image")
     request = BuildRequest(

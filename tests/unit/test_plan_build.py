@@ -390,10 +390,23 @@ def test_user_build_args(repo: Path) -> None:
     p = plan(repo, build_args=("FOO=1", "BAR=a b"))
     assert args_of(p.steps[0])["FOO"] == "1" and args_of(p.steps[1])["BAR"] == "a b"
     assert "BAR=a b" in p.steps[1].argv
-    with pytest.raises(ConfigError, match="is not NAME=VALUE"):
-        plan(repo, build_args=("FOO",))
+    with pytest.raises(ConfigError, match="is not NAME=VALUE or NAME"):
+        plan(repo, build_args=("=1",))
     with pytest.raises(ConfigError, match="not a valid argument name"):
         plan(repo, build_args=("1X=2",))
+
+
+def test_a_build_arg_by_name_takes_the_environments_value(repo: Path) -> None:
+    # docker's `--build-arg NAME`: the value the environment has; the plan shows it, so a dry run is
+    # what runs and a changed value changes the step's key
+    p = plan(repo, {"FOO": "from env"}, build_args=("FOO", "BAR"))
+    assert args_of(p.steps[1])["FOO"] == "from env" and "FOO=from env" in p.steps[1].argv
+    assert "BAR" not in args_of(p.steps[1])  # unset: docker passes nothing, the Dockerfile's default applies
+    assert any("--build-arg BAR: BAR is not set in the environment" in w for w in p.warnings)
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN looks like a credential"):
+        plan(repo, {"GITHUB_TOKEN": "x"}, build_args=("GITHUB_TOKEN",))
+    with pytest.raises(ConfigError, match="the environment's NOTE holds a value in a token format"):
+        plan(repo, {"NOTE": "ghp_" + "a1" * 18}, build_args=("NOTE",))
 
 
 # ----- TensorRT-LLM -------------------------------------------------------------------------------
