@@ -329,3 +329,46 @@ def test_snapshot_run_scenario(sample_id: str, snapshot_repo: Path) -> None:
     # which folder a real run creates, and a dry run writes nothing
     if sample["quirk"] == "dry_run_creates_hf_dir":
         assert p.create_dirs == (str(snapshot_repo / "container" / ".cache" / "huggingface"),)
+
+
+# ===== class 4: every flag of the two scripts =====================================================
+
+# The options build.sh (3b9b3f31c) parses, from its get_options (-h/--help: invoke's own --help;
+# --release-build: only in its help).
+BUILD_SH_FLAGS = [
+    *("platform", "framework", "cuda-version", "nixl-ref", "tensorrtllm-pip-wheel-dir", "tensorrtllm-commit"),
+    *(
+        "tensorrtllm-pip-wheel",
+        "tensorrtllm-index-url",
+        "tensorrtllm-git-url",
+        "base-image",
+        "base-image-tag",
+    ),
+    *("target", "uid", "gid", "build-arg", "tag", "dry-run", "no-cache", "no-load", "push", "cache-from"),
+    *("cache-to", "build-context", "enable-kvbm", "enable-gpu-memory-service", "enable-media-nixl"),
+    *("enable-media-ffmpeg", "make-efa", "use-sccache", "sccache-bucket", "sccache-region", "vllm-max-jobs"),
+    *("efa-version", "no-tag-latest", "release-build"),
+]
+# The options run.sh parses. --privileged and --rm take TRUE/FALSE there; here they are switches
+# (--privileged / --no-privileged, --rm / --no-rm), and -it is -i with -t.
+RUN_SH_FLAGS = [
+    *("image", "framework", "target", "name", "hf-cache", "hf-home", "gpus", "runtime", "entrypoint"),
+    *("workdir", "privileged", "rm", "volume", "port", "env", "mount-workspace", "use-nixl-gds", "network"),
+    *("user", "dry-run", "interactive", "tty"),
+]
+
+
+def _task_flags(task_name: str) -> set[str]:
+    from dynamo_container.tasks import collection
+
+    task = collection(PROJECT, ["invoke", task_name])[task_name]
+    return {name.replace("_", "-") for arg in task.get_arguments() for name in arg.names}
+
+
+def test_every_build_sh_flag_is_a_flag_of_invoke_build() -> None:
+    assert sorted(set(BUILD_SH_FLAGS) - _task_flags("build")) == []
+
+
+def test_every_run_sh_flag_is_a_flag_of_invoke_run() -> None:
+    assert sorted(set(RUN_SH_FLAGS) - _task_flags("run")) == []
+    assert {"v", "e", "p", "i", "t"} <= _task_flags("run")  # -v, -e, -p and -it
