@@ -309,8 +309,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         "as the local-dev user and leave the image as root.",
     ),
     Difference(
-        "The frontend and epp stages of container/Dockerfile are not carried.",
-        "the EPP image is built by a Makefile outside the Dockerfiles; no task of this project builds it.",
+        "The frontend stage of container/Dockerfile sets SHELL to bash with pipefail.",
+        "its install RUN pipes find into head; upstream's runs in /bin/sh without pipefail.",
     ),
     Difference(
         "The vLLM and TensorRT-LLM runtimes copy FFmpeg as root.",

@@ -2,6 +2,7 @@
 
 [TRT-LLM wheel steps]  only for a TRT-LLM build from git
 base                   container/Dockerfile --target base            (not for framework none)
+epp                    make -C <checkout>/deploy/inference-gateway/epp all  (--target frontend, host)
 framework / image      container/Dockerfile.<framework> to --target  (none: container/Dockerfile)
 local-dev              container/Dockerfile.local_dev                 (--target local-dev, --dev-image)
 efa                    container/Dockerfile.aws                       (--make-efa; tags <tag>-aws)
@@ -89,6 +90,7 @@ def _framework_step(p: _Plan, base: str) -> None:
     tag_target = "dev" if req.local_dev else req.target  # the dev image under a local-dev one
     tags = naming.image_tags(req.names, req.version.version, fw.name, req.variant.cuda, tag_target)
     base_args = [("DYNAMO_BASE_IMAGE", base)] if base else []
+    base_args += [("EPP_IMAGE", req.epp_image)] if req.epp_image else []
     p.add(
         BuildSpec(
             "framework" if fw.name != "none" else "image",
@@ -101,6 +103,16 @@ def _framework_step(p: _Plan, base: str) -> None:
             [*p.tooling, *req.user_contexts, *_framework_contexts(req)],
             feeds_next=req.local_dev or req.make_efa,
         )
+    )
+
+
+def _epp_step(p: _Plan) -> None:
+    """The EPP image the frontend copies /epp from, made by the checkout's Makefile (as build.sh)."""
+    ctx = p.req.context
+    argv = ("make", "-C", str(ctx / matrix.EPP_MAKE_DIR), "all", f"DYNAMO_DIR={ctx}")
+    log = str(p.req.log_dir / "epp.log")
+    p.steps.append(
+        Step("epp", f"EPP image {p.req.epp_image} (make -C {matrix.EPP_MAKE_DIR} all)", argv, "host", log=log)
     )
 
 
@@ -196,6 +208,8 @@ def plan_build(req: BuildRequest) -> BuildPlan:
 
         p.steps += wheel_steps(req.wheel_build, req.frontend, req.log_dir)
     if not req.dev_image:
+        if req.epp_image:
+            _epp_step(p)
         base = _base_step(p) if req.framework.name != "none" or req.base_only else ""
         if not req.base_only:
             _framework_step(p, base)

@@ -73,6 +73,7 @@ class BuildRequest:
     container: Path
     context: Path
     log_dir: Path
+    epp_image: str = ""  # --target frontend: the EPP image its host step makes first
     make_efa: bool = False
     efa_version: str = ""
     push: bool = False
@@ -174,6 +175,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         context=cfg.path(cfg.s.context),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
         log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
+        epp_image=_epp_image(cfg, target),
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
         push=cfg.s.push,
@@ -222,6 +224,15 @@ def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
             "use --target runtime or --target dev",
         )
     return target
+
+
+def _epp_image(cfg: Config, target: str) -> str:
+    """The tag the checkout's EPP Makefile gives its image (build.sh computes it the same way)."""
+    if target != matrix.FRONTEND_STAGE:
+        return ""
+    from ..version import epp_git_tag
+
+    return f"{matrix.EPP_IMAGE_REPO}:{epp_git_tag(cfg.path(cfg.s.context))}"
 
 
 def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:

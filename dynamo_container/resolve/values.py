@@ -137,6 +137,12 @@ def arch_name(raw: str, where: str) -> str:
 
 def target(cfg: Config, fw: matrix.Framework) -> str:
     value = cfg.s.target.strip()
+    if value == matrix.FRONTEND_STAGE and fw.name != matrix.FRONTEND_FRAMEWORK:
+        raise ConfigError(
+            f"{origin(cfg, 'target')} frontend is an image of framework none (container/Dockerfile: the "
+            f"EPP binary with Dynamo, no inference framework), not of {fw.name}",
+            "use --framework none --target frontend",
+        )
     if value and value not in fw.targets:
         raise ConfigError(
             f"{origin(cfg, 'target')}: unknown target {value!r} for {fw.name}",

@@ -158,6 +158,8 @@ BUILD_CASES = [
     ),
     case("build", "--build-arg", "1A", message="'1A': not a valid argument name"),
     case("build", "--no-load", "--push", message="needs it loaded (drop --no-load)"),
+    case("build", "--target", "frontend", message="frontend is an image of framework none"),
+    case("plan", "--framework", "sglang", "--target", "frontend", message="use --framework none --target"),
     case("build", "--dry-run", message="DYNAMO_NO_LOAD must be true or false", DYNAMO_NO_LOAD="maybe"),
     case("build", "--tag", "", message="--tag: empty value"),
     case("build", "--target", "", message="--target: empty value"),

@@ -570,3 +570,26 @@ def test_no_load_refuses_push_and_warns_without_buildx(repo: Path) -> None:
         plan(repo, no_load=True, push=True, registry="reg.example")
     p = plan(repo, target="runtime", no_load=True, frontend=Frontend(buildx=False))
     assert any("--no-load has no effect with docker build" in w for w in p.warnings)
+
+
+# ----- --target frontend (framework none; build.sh's EPP image first) --------------------------------
+
+
+def test_frontend_makes_the_epp_image_first(repo: Path) -> None:
+    p = plan(repo, framework="none", target="frontend")
+    epp, image = p.steps
+    describe = git(repo, "describe", "--tags", "--dirty", "--always")
+    assert (epp.kind, epp.name) == ("host", "epp")
+    assert epp.argv == ("make", "-C", f"{repo}/deploy/inference-gateway/epp", "all", f"DYNAMO_DIR={repo}")
+    assert (Path(image.dockerfile or "").name, image.target) == ("Dockerfile", "frontend")
+    assert args_of(image)["EPP_IMAGE"] == f"dynamo/dynamo-epp:{describe}"
+    assert image.tags[1] == "dynamo:latest-none-frontend"
+    assert "EPP_IMAGE" not in args_of(plan(repo, framework="none", target="runtime").steps[0])
+    (repo / "README").write_text("changed\n")  # the Makefile's tag says when the checkout is dirty
+    assert args_of(plan(repo, framework="none", target="frontend").steps[1])["EPP_IMAGE"].endswith("-dirty")
+
+
+@pytest.mark.parametrize("framework", ["vllm", "sglang", "trtllm"])
+def test_frontend_is_refused_for_a_framework_with_the_reason(repo: Path, framework: str) -> None:
+    with pytest.raises(ConfigError, match=r"frontend is an image of framework none .* --framework none"):
+        plan(repo, framework=framework, target="frontend")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from dynamo_container.errors import ConfigError
 from dynamo_container.plan.model import Step
 from dynamo_container.preflight import (
     cache_type,
+    check_epp,
     containerd_store,
     pushed_registries,
     registry_answers,
@@ -55,3 +59,19 @@ def test_pushed_registries_are_the_hosts_of_pushed_tags() -> None:
 
 def test_a_registry_that_does_not_answer_is_named() -> None:
     assert registry_answers("127.0.0.1:1", timeout=1) != ""  # loopback, a port nothing listens on
+
+
+def test_the_frontend_needs_make_and_the_epp_makefile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    epp_dir = tmp_path / "deploy/inference-gateway/epp"
+    step = Step("epp", "EPP image", ("make", "-C", str(epp_dir), "all", f"DYNAMO_DIR={tmp_path}"), "host")
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    with pytest.raises(ConfigError, match=f"--target frontend: {epp_dir} has no Makefile"):
+        check_epp([step])
+    epp_dir.mkdir(parents=True)
+    (epp_dir / "Makefile").write_text("all:\n")
+    check_epp([step])  # ready
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(ConfigError, match="builds the EPP image with make, which is not installed"):
+        check_epp([step])
