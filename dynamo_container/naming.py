@@ -1,17 +1,18 @@
 """Image names and tags: the one place that knows the tag scheme.
 
-    framework image  dynamo:<version>-<fw>[-cuda<C>]-<target>   and  ...:latest-<fw>[-cuda<C>]-<target>
-    dev image        <registry/>dynamo:<version>-<fw>[-cuda<C>]-dev        and  ...:latest-<fw>[-cuda<C>]
-    step-1 image     <registry/>dynamo-base:<version>-<framework>[-cuda<C>][-<stage>]
+    framework image  dynamo:<version>-<fw>[-cuda<C>]-<target>   and  dynamo:latest-<fw>[-cuda<C>]-<target>
+    dev image        dynamo:<version>-<fw>[-cuda<C>]-dev        and  dynamo:latest-<fw>[-cuda<C>]
+    step-1 image     dynamo-base:<version>-<fw>[-cuda<C>][-<stage>]
     local-dev image  <dev image tag, its -dev dropped>-local-dev
     EFA image        <image tag>-aws, for each tag of the image below it
 
-These are the tags of the snapshot's build.sh (3b9b3f31c): no target builds the dev image, and a
-dev or local-dev reference, also a custom --tag, goes through its suffix chain (-runtime, -local-dev
-and -dev dropped, then -dev or -local-dev added). `-cuda<C>` appears only for a CUDA version other
-than the framework's default, so every row of the matrix has its own tags (build.sh gives the 13.0
-and 12.9 images the same tags). `invoke build` tags with these names, `invoke run` and `invoke smoke` find
-images by them, and error messages suggest the build that makes a missing one.
+Each name has --registry's <registry>/ in front when one is set. These are the tags of the
+snapshot's build.sh (3b9b3f31c): no target builds the dev image, and a dev or local-dev reference,
+also a custom --tag, goes through its suffix chain (-runtime, -local-dev and -dev dropped, then -dev
+or -local-dev added). `-cuda<C>` appears only for a CUDA version other than the framework's
+default, so every row of the matrix has its own tags (build.sh gives the 13.0 and 12.9 images the
+same tags). `invoke build` tags with these names, `invoke run` and `invoke smoke` find images by
+them, and error messages suggest the build that makes a missing one.
 """
 
 from __future__ import annotations
