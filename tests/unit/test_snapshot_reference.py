@@ -369,3 +369,98 @@ def test_every_build_sh_flag_is_a_flag_of_invoke_build() -> None:
 def test_every_run_sh_flag_is_a_flag_of_invoke_run() -> None:
     assert sorted(set(RUN_SH_FLAGS) - _task_flags("run")) == []
     assert {"v", "e", "p", "i", "t"} <= _task_flags("run")  # -v, -e, -p and -it
+
+
+# ===== constructed scenarios: what build.sh and run.sh do where no recording shows it ==============
+# (each expectation worked out from the script's code at 3b9b3f31c: the TAG / LATEST_TAG chain and
+# the -aws tags of build.sh:1005-1124; run.sh's get_options)
+
+V = "v0.8.0.dev.@SHORT@"
+CONSTRUCTED_BUILDS = [
+    # (class, flags, final image tags, EFA stage and tags or None)
+    (
+        "1",
+        {"framework": "sglang", "target": "local-dev"},
+        [f"dynamo:{V}-sglang-local-dev", "dynamo:latest-sglang-local-dev"],
+        None,
+    ),
+    ("1", {"framework": "trtllm", "tag": "x/t:2-runtime"}, ["x/t:2-dev", "dynamo:latest-trtllm"], None),
+    ("1", {"framework": "none", "target": "dev", "no_tag_latest": True}, [f"dynamo:{V}-none-dev"], None),
+    (
+        "2",
+        {"framework": "trtllm", "target": "dev", "make_efa": True},
+        [f"dynamo:{V}-trtllm-dev", "dynamo:latest-trtllm"],
+        ("dev-aws", [f"dynamo:{V}-trtllm-dev-aws", "dynamo:latest-trtllm-aws"]),
+    ),
+    (
+        "2",
+        {"framework": "vllm", "target": "local-dev", "tag": "my/img:1", "make_efa": True},
+        ["my/img:1-local-dev", "dynamo:latest-vllm-local-dev"],
+        # build.sh: dev-aws; ours runtime-aws (the local-dev user stays the user, see check_efa)
+        ("runtime-aws", ["my/img:1-local-dev-aws", "dynamo:latest-vllm-local-dev-aws"]),
+    ),
+    (
+        "2",
+        {"framework": "sglang", "target": "runtime", "tag": "x:1", "make_efa": True, "no_tag_latest": True},
+        ["x:1"],
+        ("runtime-aws", ["x:1-aws"]),
+    ),
+    (
+        "3",
+        {"framework": "none", "target": "frontend", "make_efa": True},
+        [f"dynamo:{V}-none-frontend", "dynamo:latest-none-frontend"],
+        ("dev-aws", [f"dynamo:{V}-none-frontend-aws", "dynamo:latest-none-frontend-aws"]),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "flags", "tags", "efa"),
+    CONSTRUCTED_BUILDS,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CONSTRUCTED_BUILDS)],
+)
+def test_constructed_build_scenario(
+    cls: str, flags: dict[str, Any], tags: list[str], efa: tuple[str, list[str]] | None, snapshot_repo: Path
+) -> None:
+    p = plan(snapshot_repo, **flags)
+    assert list(image_step(p).tags) == [subst(snapshot_repo, t) for t in tags]
+    last = builds(p)[-1]
+    if efa is None:
+        assert last.name != "efa"
+    else:
+        assert (last.target, list(last.tags)) == (efa[0], [subst(snapshot_repo, t) for t in efa[1]])
+        assert dict(last.build_args)["BASE_IMAGE"] == image_step(p).tags[0]
+
+
+CONSTRUCTED_RUNS = [
+    # (flags, options that must appear in order, options that must not appear)
+    ({"user": "root"}, [("--user", "root")], [("--group-add", "0")]),
+    ({"user": "0"}, [("--user", "0")], [("--group-add", "0")]),
+    ({"user": "dynamo"}, [("--user", "dynamo"), ("--group-add", "0")], []),
+    ({"gpus": "NONE", "runtime": "nvidia"}, [], [("--runtime", "nvidia"), ("--gpus", "NONE")]),
+    ({"gpus": "0,1"}, [("--gpus", '"device=0,1"'), ("--runtime", "nvidia")], []),
+    # --use-nixl-gds with --mount-workspace: /tmp is mounted once (by the workspace)
+    (
+        {"mount_workspace": True, "use_nixl_gds": True},
+        [("-v", "/tmp:/tmp"), ("-v", "/run/udev:/run/udev:ro")],
+        [],
+    ),
+    ({"mount_workspace": True, "hf_cache": "none"}, [("-e", "HF_TOKEN")], [("--privileged",)]),
+    ({"privileged": True}, [("--privileged",)], []),
+]
+
+
+@pytest.mark.parametrize(("flags", "present", "absent"), CONSTRUCTED_RUNS)
+def test_constructed_run_scenario(
+    flags: dict[str, Any], present: list[tuple[str, ...]], absent: list[tuple[str, ...]], snapshot_repo: Path
+) -> None:
+    from dynamo_container.plan.run import plan_run
+    from dynamo_container.resolve.run import resolve_run
+    from tests.helpers import HOST, config
+
+    (snapshot_repo / "container").mkdir()
+    options = run_options(list(plan_run(resolve_run(config(snapshot_repo, **flags), [], HOST, {})).argv))
+    found = [options.index(o) for o in present]
+    assert found == sorted(found)
+    assert not [o for o in absent if o in options]
+    assert options.count(("-v", "/tmp:/tmp")) <= 1
