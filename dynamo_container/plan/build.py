@@ -184,7 +184,7 @@ def _overridden(req: BuildRequest, derived: list[tuple[str, str]]) -> list[str]:
 def _run_hint(req: BuildRequest, tags: list[str]) -> str:
     if not tags:
         return ""
-    workspace = " --mount-workspace" if req.local_dev else ""
+    workspace = " -it --mount-workspace" if req.local_dev else ""  # a shell in the checkout
     env = f" --env-file {req.env_file}" if req.env_file else ""
     return f"invoke run{env} --image {tags[0]}{workspace}"
 
