@@ -20,7 +20,13 @@ from typing import Any
 
 from .errors import ConfigError
 from .locate import real_family
-from .secrets import SECRET_ENV_VARS, credential_problem, credential_variables, is_secret_variable
+from .secrets import (
+    SECRET_ENV_VARS,
+    credential_problem,
+    credential_variables,
+    is_secret_variable,
+    looks_like_credential,
+)
 from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -40,6 +46,8 @@ class Config:
     warnings: tuple[str, ...] = ()
     env_file: str = ""  # the --env-file given, as typed
     cwd: Path = Path(".")  # the folder the command ran in (flags' relative paths start there)
+    # the environment's values of the build args given by name (`--build-arg NAME`), as docker reads them
+    build_arg_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def s(self) -> Settings:
@@ -394,6 +402,7 @@ def load_config(
         read.set(spec, raw, f"--{spec.flag}", f"flag --{spec.flag}", cwd)
     read.refuse_credentials()
     _path_defaults(read.values, root, default_context)
+    by_name_args = _build_arg_env(read.values.get("build_args", ()), environ, read.credentials | read.secrets)
     return Config(
         settings=Settings(**read.values),
         sources=read.sources,
@@ -404,7 +413,27 @@ def load_config(
         warnings=tuple(read.warnings),
         env_file=env_file or "",
         cwd=cwd,
+        build_arg_env=by_name_args,
     )
+
+
+def _build_arg_env(
+    items: tuple[str, ...], environ: Mapping[str, str], known: Mapping[str, str]
+) -> dict[str, str]:
+    """The values docker would take from the environment for `--build-arg NAME` (no `=`)."""
+    out: dict[str, str] = {}
+    for name in (i for i in items if "=" not in i and i in environ):
+        if looks_like_credential(name):  # refused by its name (resolve/values.build_args)
+            continue
+        problem = credential_problem(environ[name], known)
+        if problem:
+            raise ConfigError(
+                f"--build-arg {name}: the environment's {name} {problem}; build args are stored in the "
+                "image history",
+                "pass credentials as BuildKit secrets, which never reach the image",
+            )
+        out[name] = environ[name]
+    return out
 
 
 def env_example() -> str:

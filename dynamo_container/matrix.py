@@ -50,6 +50,12 @@ LOCAL_DEV_DOCKERFILE = "Dockerfile.local_dev"
 LOCAL_DEV_STAGE = "local-dev"
 EFA_DOCKERFILE = "Dockerfile.aws"
 EFA_STAGES: tuple[str, ...] = ("efa", "runtime-aws", "dev-aws")
+# The frontend image (framework none) and the EPP image its build makes first with the checkout's
+# Makefile (build.sh: make -C <checkout>/deploy/inference-gateway/epp all DYNAMO_DIR=<checkout>).
+FRONTEND_STAGE = "frontend"
+FRONTEND_FRAMEWORK = "none"
+EPP_MAKE_DIR = "deploy/inference-gateway/epp"
+EPP_IMAGE_REPO = "dynamo/dynamo-epp"
 # Named build contexts every build gets: the Dockerfile family's own folder (helper scripts).
 TOOLING_CONTEXT = "tooling"
 # Stages of Dockerfile that come before the framework image: building one of them is a step-1-only plan.
@@ -57,6 +63,7 @@ BASE_ONLY_TARGETS: tuple[str, ...] = ("dynamo_base", "wheel_builder", "base")
 # Stages that only feed others; never a --target.
 HELPER_STAGES: tuple[str, ...] = (
     "uv",
+    "epp",
     "dynamo_tools",
     "trtllm_wheel_image_empty",
     "pytorch_base",
@@ -128,7 +135,7 @@ FRAMEWORK_TABLE: dict[str, Framework] = {
     "none": _framework(
         "none",
         BASE_DOCKERFILE,
-        ("uv", "dynamo_base", "wheel_builder", "base", "runtime", "dynamo_tools", "dev"),
+        ("uv", "dynamo_base", "wheel_builder", "base", "runtime", "dynamo_tools", "dev", "epp", "frontend"),
         modules=("dynamo",),
     ),
     "vllm": _framework(

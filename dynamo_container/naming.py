@@ -1,13 +1,18 @@
 """Image names and tags: the one place that knows the tag scheme.
 
-    framework image  <registry/>dynamo:<version>-<framework>[-cuda<C>][-<target>]   and  ...:latest-...
-    step-1 image     <registry/>dynamo-base:<version>-<framework>[-cuda<C>][-<stage>]
-    local-dev image  <dev image tag>-local-dev
-    EFA image        <image tag>-efa
+    framework image  dynamo:<version>-<fw>[-cuda<C>]-<target>   and  dynamo:latest-<fw>[-cuda<C>]-<target>
+    dev image        dynamo:<version>-<fw>[-cuda<C>]-dev        and  dynamo:latest-<fw>[-cuda<C>]
+    step-1 image     dynamo-base:<version>-<fw>[-cuda<C>][-<stage>]
+    local-dev image  <dev image tag, its -dev dropped>-local-dev
+    EFA image        <image tag>-aws, for each tag of the image below it
 
-`-cuda<C>` appears only for a CUDA version other than the framework's default, so every row of the
-matrix has its own tags. `invoke build` tags with these names, `invoke run` and `invoke smoke` find
-images by them, and error messages suggest the build that makes a missing one.
+Each name has --registry's <registry>/ in front when one is set. These are the tags of the
+snapshot's build.sh (3b9b3f31c): no target builds the dev image, and a dev or local-dev reference,
+also a custom --tag, goes through its suffix chain (-runtime, -local-dev and -dev dropped, then -dev
+or -local-dev added). `-cuda<C>` appears only for a CUDA version other than the framework's
+default, so every row of the matrix has its own tags (build.sh gives the 13.0 and 12.9 images the
+same tags). `invoke build` tags with these names, `invoke run` and `invoke smoke` find images by
+them, and error messages suggest the build that makes a missing one.
 """
 
 from __future__ import annotations
@@ -65,21 +70,36 @@ def cuda_suffix(framework: str, cuda: str) -> str:
     return "" if cuda == matrix.framework(framework).default_cuda else f"-cuda{cuda}"
 
 
+DEV_TARGETS = ("", "dev", matrix.LOCAL_DEV_STAGE)  # the targets whose tags go through the dev chain
+
+
 def target_suffix(target: str) -> str:
-    """The tag suffix of a framework image built to `target` (none for the default dev and local-dev)."""
+    """The suffix a target adds to the versioned tag before the dev chain (none for local-dev)."""
     return "" if target in ("", matrix.LOCAL_DEV_STAGE) else "-" + target.replace("_", "-")
 
 
+def dev_chain(ref: str, target: str) -> str:
+    """A dev or local-dev reference: -runtime, -local-dev, -dev dropped, then -dev or -local-dev added."""
+    base = ref
+    for suffix in ("-runtime", "-local-dev", "-dev"):
+        base = base.removesuffix(suffix)
+    return base + ("-local-dev" if target == matrix.LOCAL_DEV_STAGE else "-dev")
+
+
+def latest_suffix(target: str) -> str:
+    """The suffix of the `latest` tag: none for dev (build.sh's `latest-<framework>`)."""
+    return "" if target in ("", "dev") else "-" + target.replace("_", "-")
+
+
 def image_tags(names: Names, version: str, framework: str, cuda: str, target: str) -> list[str]:
-    """Tags of the framework image (step 2, or framework none's single build) built to `target`."""
+    """Tags of an image built to `target` (dev, local-dev, runtime, frontend, an intermediate stage)."""
     variant = framework + cuda_suffix(framework, cuda)
-    suffix = target_suffix(target)
-    versioned = names.tag.strip() or f"{names.image_repo}:{version}-{variant}{suffix}"
-    if target == matrix.LOCAL_DEV_STAGE:  # the dev image under a local-dev name would collide
-        versioned = versioned.removesuffix("-local-dev")
+    versioned = names.tag.strip() or f"{names.image_repo}:{version}-{variant}{target_suffix(target)}"
+    if target in DEV_TARGETS:
+        versioned = dev_chain(versioned, target)
     tags = [versioned]
     if not names.no_tag_latest:
-        tags.append(f"{names.image_repo}:latest-{variant}{suffix}")
+        tags.append(f"{names.image_repo}:latest-{variant}{latest_suffix(target)}")
     return tags
 
 
@@ -90,18 +110,20 @@ def base_tag(names: Names, version: str, framework: str, cuda: str, stage: str =
 
 
 def local_dev_tag(image: str) -> str:
-    return with_suffix(image, "-local-dev")
+    """The local-dev tag of a dev image: `dynamo:v1-vllm-dev` -> `dynamo:v1-vllm-local-dev`."""
+    repo, tag = split_ref(image)
+    return f"{repo}:{dev_chain(tag or 'latest', matrix.LOCAL_DEV_STAGE)}"
 
 
 def efa_tag(image: str) -> str:
-    return with_suffix(image, "-efa")
+    """The tag of the EFA layer on an image: each tag of it with `-aws` (build.sh's suffix)."""
+    return with_suffix(image, "-aws")
 
 
 def latest_image(names: Names, framework: str, cuda: str, target: str) -> str:
     """The `latest` tag a build of this framework, CUDA version and target gives (what `invoke run` runs)."""
     variant = framework + cuda_suffix(framework, cuda)
-    suffix = "-local-dev" if target == matrix.LOCAL_DEV_STAGE else target_suffix(target)
-    return f"{names.image_repo}:latest-{variant}{suffix}"
+    return f"{names.image_repo}:latest-{variant}{latest_suffix(target)}"
 
 
 _LATEST = re.compile(r":latest-(?P<fw>[a-z]+)(?:-cuda(?P<cuda>[0-9.]+))?(?:-(?P<target>[a-z-]+))?$")
@@ -114,7 +136,12 @@ def suggest_build(names: Names, image: str) -> str:
         flags = f"--framework {m['fw']}"
         if m["cuda"]:
             flags += f" --cuda-version {m['cuda']}"
-        if m["target"]:
-            flags += f" --target {m['target']}"
+        target = m["target"] or ""
+        efa = target == "aws" or target.endswith("-aws")
+        target = target.removesuffix("aws").removesuffix("-")
+        if target:
+            flags += f" --target {target}"
+        if efa:
+            flags += " --make-efa"
         return f"build it: invoke build {flags}"
     return f"pull it (docker pull {image}) or build it with invoke build"

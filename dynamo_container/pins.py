@@ -50,7 +50,7 @@ _TRTLLM = ("Dockerfile.trtllm",)
 PINS: tuple[Pin, ...] = (
     # ----- passed by the planner to every build (build.sh's own values) -----------------------------
     Pin("PYTHON_VERSION", "3.12", "build.sh:146", "planner"),
-    Pin("NIXL_REF", "0.9.0", "build.sh:147", "planner"),
+    Pin("NIXL_REF", "0.9.0", "build.sh:148", "planner"),
     Pin(
         "NIXL_UCX_REF",
         "v1.20.0",
@@ -276,11 +276,17 @@ DIFFERENCES: tuple[Difference, ...] = (
         "stages read the same paths as upstream's.",
     ),
     Difference(
-        "The media switches are honoured: with ENABLE_MEDIA_FFMPEG=true wheel_builder builds FFmpeg 7.1 "
-        "and ai-dynamo-runtime gets the features `dynamo-llm/media-nixl media-ffmpeg`.",
-        "upstream's framework files declare ENABLE_MEDIA_* only globally, so their wheel_builder never "
-        "sees build.sh's `true`: no FFmpeg, no features (snapshot G1). "
-        "`--disable-media-nixl --disable-media-ffmpeg` reproduces the snapshot's wheels.",
+        "The media switches are honoured, as upstream does from commit ac0206293 (2026-02-10, 8 days after "
+        "the snapshot): with ENABLE_MEDIA_FFMPEG=true wheel_builder builds FFmpeg 7.1 and the runtime "
+        "images get its libraries in /usr/local/lib, headers in /usr/local/include, .pc files in "
+        "/usr/lib/pkgconfig and the source in /usr/local/src/ffmpeg; ai-dynamo-runtime gets the features "
+        "`dynamo-llm/media-nixl media-ffmpeg`. The NIXL libraries go to /opt/nvidia/nvda_nixl (lib64 "
+        "copied to lib/<arch>-linux-gnu) in the none, vLLM and TensorRT-LLM images; the SGLang image has "
+        "no NIXL libraries of its own and gets media-nixl with NIXL from its wheel, as ac0206293's. An "
+        "ENABLE_MEDIA_* left unset (a hand build) means off.",
+        "at the snapshot upstream's framework files declare ENABLE_MEDIA_* only globally, so their "
+        "wheel_builder never sees build.sh's `true`: no FFmpeg, no features (snapshot G1); ac0206293 "
+        "re-declares them. `--disable-media-nixl --disable-media-ffmpeg` reproduces the snapshot's wheels.",
     ),
     Difference(
         "The build arg FRAMEWORK reaches step 1 too; it selects vLLM's extra dnf packages and AWS SDK C++ "
@@ -314,18 +320,20 @@ DIFFERENCES: tuple[Difference, ...] = (
         "the seed's layout; upstream's usermod/groupadd fail for a root host user (CI runners).",
     ),
     Difference(
-        "Dockerfile.aws shares one `efa` stage between runtime-aws and dev-aws, and the EFA tags end in "
-        "`-efa` (upstream: `-aws`).",
-        "the same two images without repeating the install; the tag suffix is the one DESIGN.md specifies.",
+        "Dockerfile.aws shares one `efa` stage between runtime-aws and dev-aws; a local-dev image gets "
+        "runtime-aws (upstream's build.sh: dev-aws).",
+        "the same two images without repeating the install; upstream's dev-aws would run the EFA installer "
+        "as the local-dev user and leave the image as root.",
     ),
     Difference(
-        "The frontend and epp stages of container/Dockerfile are not carried.",
-        "the EPP image is built by a Makefile outside the Dockerfiles; no task of this project builds it.",
+        "The frontend stage of container/Dockerfile sets SHELL to bash with pipefail.",
+        "its install RUN pipes find into head; upstream's runs in /bin/sh without pipefail.",
     ),
     Difference(
         "The vLLM and TensorRT-LLM runtimes copy FFmpeg as root.",
         "upstream copies it after `USER dynamo`, which cannot write to /usr/local; the `; true` hid it "
-        "because upstream built no FFmpeg. With the media switches honoured the copy must succeed.",
+        "because upstream built no FFmpeg (ac0206293 still copies it as `dynamo`). With the media "
+        "switches honoured the copy must succeed.",
     ),
     Difference(
         "Multi-line RUNs are `set -eux` heredocs: a failing command stops the step where upstream's `;` "
@@ -339,7 +347,13 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL=1 (off by default) sets TRTLLM_USE_NIXL_KVCACHE=1 in the "
         "TensorRT-LLM runtime.",
-        "build.sh's --trtllm-use-nixl-kvcache-experimental option had no effect in the snapshot's files.",
+        "an addition (--trtllm-use-nixl-kvcache-experimental): the snapshot's build.sh has no such option, "
+        "only a variable TRTLLM_USE_NIXL_KVCACHE_EXPERIMENTAL=0 (build.sh:109) that nothing reads.",
+    ),
+    Difference(
+        "container/Dockerfile.docs, the snapshot's documentation-site image, is not carried.",
+        "it builds the docs website from ubuntu:24.04, no Dynamo image; build.sh never builds it and no "
+        "task of this project does.",
     ),
     Difference(
         "Framework none has one row, CUDA 12.8 (its base image's CUDA).",

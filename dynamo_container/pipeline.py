@@ -7,7 +7,6 @@ needs besides the configuration (git for the version, the docker CLI for the bui
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,7 @@ def probe(cfg: Config) -> tuple[VersionInfo, FrontendChoice]:
 
 
 def host() -> Host:
-    return Host(os.getuid(), os.getgid(), sys.stdin is not None and sys.stdin.isatty())
+    return Host(os.getuid(), os.getgid())
 
 
 def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:

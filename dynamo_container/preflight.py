@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from .engine import Engine
 from .errors import ConfigError, EngineError
@@ -68,10 +69,29 @@ def registry_answers(host: str, timeout: float = REGISTRY_TIMEOUT) -> str:
         return exc.strerror or type(exc).__name__
 
 
+def check_epp(steps: Sequence[Step]) -> None:
+    """The frontend's EPP step can run: make is installed and the checkout has the EPP Makefile."""
+    import shutil
+
+    for step in (s for s in steps if s.kind == "host" and s.name == "epp"):
+        folder = Path(step.argv[step.argv.index("-C") + 1])
+        if shutil.which(step.argv[0]) is None:
+            raise ConfigError(
+                "--target frontend builds the EPP image with make, which is not installed",
+                "install make (apt-get install make)",
+            )
+        if not (folder / "Makefile").is_file():
+            raise ConfigError(
+                f"--target frontend: {folder} has no Makefile, so the EPP image cannot be built",
+                "build from a Dynamo checkout that has deploy/inference-gateway/epp (--context)",
+            )
+
+
 def check_build(
     steps: Sequence[Step], engine: Engine, frontend: Frontend, cache_to: Sequence[str], dev_image: str
 ) -> None:
     """The engine answers; the builder can export the cache; the dev image exists; registries answer."""
+    check_epp(steps)
     engine.ping()
     if frontend.buildx and cache_to:
         store = containerd_store(engine.info()) if frontend.driver == "docker" else False

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ from .plan.model import Step
 if TYPE_CHECKING:
     from .doctor_checks import Check
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 PROBE_SECONDS = 5.0
 
 
@@ -26,26 +24,19 @@ def registry_of(image: str) -> str:
     return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
-def _substitute(text: str, values: Mapping[str, str | None]) -> str:
-    return _VAR.sub(lambda m: values.get(m.group(1) or m.group(2)) or m.group(0), text)
-
-
 def pulled_images(steps: Iterable[Step]) -> list[str]:
-    """Every image the steps' Dockerfiles start FROM that no step builds (their tags) or names a stage."""
+    """Every image the steps' targets start FROM or copy from (the stages they need, through FROM,
+    COPY --from and RUN --mount=from) that no earlier step builds."""
+    from .buildkey import image_refs
     from .dockerfiles import load
 
     built: set[str] = set()
     out: dict[str, None] = {}
     for step in steps:
         if step.dockerfile:
-            parsed = load(Path(step.dockerfile))
-            values = {**parsed.global_args, **dict(step.build_args)}
-            stages = {stage.name for stage in parsed.stages}
-            for stage in parsed.stages:
-                ref = _substitute(stage.base, values)
-                if ref in stages or ref == "scratch" or "$" in ref or ref in built:
-                    continue
-                out.setdefault(ref if ":" in ref.rpartition("/")[2] else f"{ref}:latest", None)
+            for ref in image_refs(load(Path(step.dockerfile)), step) or []:
+                if ref not in built and "$" not in ref:
+                    out.setdefault(ref if ":" in ref.rpartition("/")[2] else f"{ref}:latest", None)
         built.update(step.tags)
     return [ref for ref in out if ref not in built]
 

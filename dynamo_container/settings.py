@@ -68,7 +68,8 @@ class Settings:
     target: str = _setting(
         "",
         "Stage to build: runtime, dev, local-dev, or an intermediate stage (framework, base, wheel_builder, "
-        "dynamo_base). Empty: the framework image to its dev stage, tags without a target suffix.",
+        "dynamo_base). Empty: dev, as build.sh (tags dynamo:<version>-<framework>-dev and "
+        "dynamo:latest-<framework>).",
     )
     cuda_version: str = _setting(
         "",
@@ -84,12 +85,15 @@ class Settings:
     runtime_image_tag: str = _setting("", "Tag of the runtime base image. Empty: from the framework matrix.")
     build_args: tuple[str, ...] = _setting(
         (),
-        "Extra docker build argument NAME=VALUE (repeatable; wins over a derived argument of the same name). "
-        "Never a credential: tokens travel as BuildKit secrets.",
+        "Extra docker build argument NAME=VALUE, or NAME for the environment's value as docker takes it "
+        "(repeatable; wins over a derived argument of the same name). Never a credential: tokens travel "
+        "as BuildKit secrets.",
         flag="build-arg",
     )
     tag: str = _setting(
-        "", "Image reference of the final image instead of dynamo:<version>-<framework>[-<target>]."
+        "",
+        "Image reference of the final image instead of dynamo:<version>-<framework>-<target>; for dev and "
+        "local-dev, its -runtime, -local-dev or -dev is dropped and -dev or -local-dev added (build.sh).",
     )
     no_tag_latest: bool = _setting(False, "Do not add the dynamo:latest-<framework>[-<target>] tag.")
     cache_from: tuple[str, ...] = _setting(
@@ -116,6 +120,11 @@ class Settings:
         path=True,
     )
     push: bool = _setting(False, "Push the built image tags (their references name the registry).")
+    no_load: bool = _setting(
+        False,
+        "Leave the final image in the build cache instead of loading it into the engine (buildx only; "
+        "the images later steps build on are still loaded).",
+    )
     dry_run: bool = _setting(False, "Print the plan and every docker command; run and write nothing.")
     release_build: bool = _setting(
         False, "Release build: HEAD must carry an exact version tag; passes RELEASE_BUILD=true."
@@ -141,7 +150,9 @@ class Settings:
         negative_flag="disable-media-ffmpeg",
     )
     make_efa: bool = _setting(
-        False, "Add the AWS EFA layer (the AWS EFA installer's libfabric) on top, tagged <image>-efa."
+        False,
+        "Add the AWS EFA layer (the AWS EFA installer's libfabric) on top: each tag of the image below "
+        "with -aws (stage runtime-aws for runtime and local-dev, dev-aws otherwise).",
     )
     use_sccache: bool = _setting(
         False, "Compile through sccache with an S3 bucket (needs --sccache-bucket and --sccache-region)."
@@ -154,7 +165,9 @@ class Settings:
         f"{pins.value('MAX_JOBS')}, the Dockerfile's).",
     )
     dev_image: str = _setting(
-        "", "Build only a local-dev image on top of this existing dev image (tagged <image>-local-dev)."
+        "",
+        "Build only a local-dev image on top of this existing dev image (its tag's -dev replaced by "
+        "-local-dev).",
     )
     uid: str = _setting("", "UID of the dynamo user in a local-dev image (default: yours).")
     gid: str = _setting("", "GID of the dynamo user in a local-dev image (default: yours).")
@@ -270,7 +283,8 @@ class Settings:
     hf_cache: str = _setting(
         "",
         "Host folder of the Hugging Face cache mounted into the container, or none. Empty: $HF_HOME, or "
-        "<repo>/.cache/huggingface with --mount-workspace. (--hf-home: run.sh's spelling.)",
+        "<context>/container/.cache/huggingface with --mount-workspace, as run.sh. (--hf-home: run.sh's "
+        "spelling.)",
         group="run",
         alias="hf-home",
         path=True,
@@ -297,7 +311,7 @@ class Settings:
     entrypoint: str = _setting("", "Override the image's entrypoint.", group="run")
     privileged: bool | None = _setting(
         None,
-        "Run privileged (default: only with --mount-workspace).",
+        "Run privileged (default: not, also with --mount-workspace, as run.sh).",
         group="run",
         negative_flag="no-privileged",
     )
@@ -307,16 +321,16 @@ class Settings:
     )
     tty: bool | None = _setting(
         None,
-        "Allocate a terminal (-t; -it for an interactive terminal). Default: with --mount-workspace, when "
-        "stdin is a terminal (CI and pipes get none).",
+        "Allocate a terminal (-t; -it for an interactive terminal). Default: none, also with "
+        "--mount-workspace (as run.sh).",
         group="run",
         short="t",
         negative_flag="no-tty",
     )
     mount_workspace: bool = _setting(
         False,
-        "Mount the repository at /workspace, /tmp, /mnt and the HF cache, pass HF_TOKEN by name; "
-        "interactive and privileged.",
+        "Mount the Dynamo checkout (--context) at /workspace, /tmp and /mnt and the HF cache, pass "
+        "HF_TOKEN by name (run.sh's development set-up; add -it for a shell).",
         group="run",
     )
     use_nixl_gds: bool = _setting(False, "Enable NIXL GPUDirect Storage (udev mount, IPC_LOCK).", group="run")
@@ -325,7 +339,8 @@ class Settings:
     )
     user: str = _setting(
         "",
-        "User in the container: UID[:GID], a name, or host (your UID:GID). Empty: the image's user.",
+        "User in the container: UID[:GID], a name, or host (your UID:GID); one other than root also gets "
+        "--group-add 0. Empty: the image's user.",
         group="run",
     )
     workdir: str = _setting("/workspace", "Working directory in the container.", group="run")
@@ -336,7 +351,11 @@ class Settings:
         group="run",
         flag="ulimit",
     )
-    runtime: str = _setting("", "Container runtime (--runtime), e.g. nvidia.", group="run")
+    runtime: str = _setting(
+        "nvidia",
+        "Container runtime (--runtime), as run.sh nvidia; left out with --gpus none; none: docker's default.",
+        group="run",
+    )
     container_env_file: str = _setting(
         "",
         "An env file for the container itself (docker run --env-file).",

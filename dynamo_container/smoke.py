@@ -79,7 +79,15 @@ class Runner:
 
     def __init__(self, base: RunRequest, image: str) -> None:
         self.base = dataclasses.replace(
-            base, image=image, interactive=False, tty=False, gpus="", rm=True, name="", command=()
+            base,
+            image=image,
+            interactive=False,
+            tty=False,
+            gpus="",
+            runtime="",  # run.sh's --runtime nvidia goes with GPUs only (tier 2 asks for both)
+            rm=True,
+            name="",
+            command=(),
         )
 
     def argv(self, command: list[str], **overrides: Any) -> tuple[str, ...]:
@@ -136,7 +144,12 @@ def _tier2(api: Any, run: Runner, t2: Tier) -> None:
         t2.status = "skip"
         t2.details.append(f"the engine has no NVIDIA runtime (runtimes: {', '.join(sorted(runtimes))})")
         return
-    gpu = run(["nvidia-smi", "-L"], gpus="all", envs=("NVIDIA_DRIVER_CAPABILITIES=compute,utility",))
+    gpu = run(
+        ["nvidia-smi", "-L"],
+        gpus="all",
+        runtime="nvidia",
+        envs=("NVIDIA_DRIVER_CAPABILITIES=compute,utility",),
+    )
     if gpu.returncode != 0 or "GPU" not in gpu.stdout:
         t2.fail(f"nvidia-smi -L: {(gpu.stdout + gpu.stderr).strip()[-300:]}")
 

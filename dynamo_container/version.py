@@ -92,6 +92,15 @@ def describe(root: Path, *, version: str = "", commit: str = "") -> VersionInfo:
     return VersionInfo(f"v{bare}.dev.{short}", f"{bare}.dev+{short}", commit, short, False)
 
 
+def epp_git_tag(root: Path) -> str:
+    """The EPP Makefile's image tag: `git describe --tags --dirty --always` of the checkout, else dev."""
+    try:
+        desc = _git(root, "describe", "--tags", "--dirty", "--always")
+    except FileNotFoundError:
+        return "dev"
+    return desc.stdout.strip() if desc.returncode == 0 and desc.stdout.strip() else "dev"
+
+
 def git_dirty(root: Path) -> bool | None:
     """True when the checkout has uncommitted changes; None without git."""
     try:

@@ -2,9 +2,10 @@
 
 [TRT-LLM wheel steps]  only for a TRT-LLM build from git
 base                   container/Dockerfile --target base            (not for framework none)
+epp                    make -C <checkout>/deploy/inference-gateway/epp all  (--target frontend, host)
 framework / image      container/Dockerfile.<framework> to --target  (none: container/Dockerfile)
 local-dev              container/Dockerfile.local_dev                 (--target local-dev, --dev-image)
-efa                    container/Dockerfile.aws                       (--make-efa)
+efa                    container/Dockerfile.aws                       (--make-efa; tags <tag>-aws)
 push                   docker push of every final tag that names a registry
 """
 
@@ -86,9 +87,10 @@ def _framework_contexts(req: BuildRequest) -> list[tuple[str, str]]:
 def _framework_step(p: _Plan, base: str) -> None:
     req, fw = p.req, p.req.framework
     stage = "dev" if req.local_dev else (req.target or "dev")
-    tag_target = matrix.LOCAL_DEV_STAGE if req.local_dev else req.target
+    tag_target = "dev" if req.local_dev else req.target  # the dev image under a local-dev one
     tags = naming.image_tags(req.names, req.version.version, fw.name, req.variant.cuda, tag_target)
     base_args = [("DYNAMO_BASE_IMAGE", base)] if base else []
+    base_args += [("EPP_IMAGE", req.epp_image)] if req.epp_image else []
     p.add(
         BuildSpec(
             "framework" if fw.name != "none" else "image",
@@ -101,6 +103,16 @@ def _framework_step(p: _Plan, base: str) -> None:
             [*p.tooling, *req.user_contexts, *_framework_contexts(req)],
             feeds_next=req.local_dev or req.make_efa,
         )
+    )
+
+
+def _epp_step(p: _Plan) -> None:
+    """The EPP image the frontend copies /epp from, made by the checkout's Makefile (as build.sh)."""
+    ctx = p.req.context
+    argv = ("make", "-C", str(ctx / matrix.EPP_MAKE_DIR), "all", f"DYNAMO_DIR={ctx}")
+    log = str(p.req.log_dir / "epp.log")
+    p.steps.append(
+        Step("epp", f"EPP image {p.req.epp_image} (make -C {matrix.EPP_MAKE_DIR} all)", argv, "host", log=log)
     )
 
 
@@ -123,13 +135,13 @@ def _local_dev_step(p: _Plan) -> None:
     )
 
 
-def efa_spec(image_tags: list[str], efa_version: str, container: Path) -> BuildSpec:
-    """The AWS EFA layer on top of an image, tagged <tag>-efa for each of its tags."""
+def efa_spec(image_tags: list[str], efa_version: str, container: Path, stage: str = "") -> BuildSpec:
+    """The AWS EFA layer on top of an image, tagged <tag>-aws for each of its tags."""
     return BuildSpec(
         "efa",
         f"AWS EFA layer {efa_version} ({matrix.EFA_DOCKERFILE})",
         container / matrix.EFA_DOCKERFILE,
-        efa_stage(image_tags[0]),
+        stage or efa_stage(image_tags[0]),
         [naming.efa_tag(t) for t in image_tags],
         [("BASE_IMAGE", image_tags[0]), ("EFA_VERSION", efa_version)],
         contexts=[(matrix.TOOLING_CONTEXT, str(container))],
@@ -141,6 +153,13 @@ def efa_stage(image: str) -> str:
     """runtime-aws on images that run as `dynamo` (runtime, local-dev), dev-aws on dev images (root)."""
     _, tag = naming.split_ref(image)
     return "runtime-aws" if tag.endswith(("-runtime", "-local-dev")) else "dev-aws"
+
+
+def efa_stage_of(req: BuildRequest) -> str:
+    """The EFA stage of a build by its target, as build.sh chooses it (runtime -> runtime-aws, else
+    dev-aws), except local-dev: its user is `dynamo`, and dev-aws would run the EFA installer as that
+    user and leave the image as root; runtime-aws installs as root and ends as `dynamo`."""
+    return "runtime-aws" if req.target == "runtime" or req.local_dev else "dev-aws"
 
 
 def _push_steps(p: _Plan) -> None:
@@ -167,7 +186,7 @@ def _overridden(req: BuildRequest, derived: list[tuple[str, str]]) -> list[str]:
 def _run_hint(req: BuildRequest, tags: list[str]) -> str:
     if not tags:
         return ""
-    workspace = " --mount-workspace" if req.local_dev else ""
+    workspace = " -it --mount-workspace" if req.local_dev else ""  # a shell in the checkout
     env = f" --env-file {req.env_file}" if req.env_file else ""
     return f"invoke run{env} --image {tags[0]}{workspace}"
 
@@ -185,6 +204,7 @@ def plan_build(req: BuildRequest) -> BuildPlan:
         # each architecture's cache apart (amd64 keeps the plain name)
         matrix.combination_key(req.framework.name, req.variant.cuda)
         + ("" if req.arch == "amd64" else f"-{req.arch}"),
+        load_final=not req.no_load,
     )
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))
@@ -193,13 +213,15 @@ def plan_build(req: BuildRequest) -> BuildPlan:
 
         p.steps += wheel_steps(req.wheel_build, req.frontend, req.log_dir)
     if not req.dev_image:
+        if req.epp_image:
+            _epp_step(p)
         base = _base_step(p) if req.framework.name != "none" or req.base_only else ""
         if not req.base_only:
             _framework_step(p, base)
     if req.local_dev:
         _local_dev_step(p)
     if req.make_efa:
-        p.add(efa_spec(p.final_tags, req.efa_version, req.container))
+        p.add(efa_spec(p.final_tags, req.efa_version, req.container, efa_stage_of(req)))
     if req.push:
         _push_steps(p)
     final_tags = p.final_tags
@@ -214,6 +236,6 @@ def plan_build(req: BuildRequest) -> BuildPlan:
         summary=summary(req, p.secrets, final_tags),
         final_tags=tuple(final_tags),
         warnings=tuple(p.warnings),
-        run_hint=_run_hint(req, final_tags),
+        run_hint="" if req.no_load else _run_hint(req, final_tags),
         secret_env=tuple(sorted({sec.env for st in p.steps for sec in st.secrets})),
     )

@@ -48,13 +48,17 @@ class StepMaker:
     cache: Cache = field(default_factory=Cache)
     user_args: Pairs = field(default_factory=tuple)
     combination: str = ""  # names each step's own cache entry (plan/cache.py)
+    load_final: bool = True  # False (--no-load): the last image stays in the build cache
 
     def build(self, spec: BuildSpec) -> Step:
         args = merge_args(spec.args, self.user_args)
         # a builder that cannot read the engine's images gets the next step's base through a registry
         # (and one that loads into another engine pushes every image: only the registry reaches us)
         fe = self.frontend
-        output = "push" if not fe.loads_here or (spec.feeds_next and not fe.shares_image_store) else "load"
+        pushes = not fe.loads_here or (spec.feeds_next and not fe.shares_image_store)
+        output: str | None = "push" if pushes else "load"
+        if output == "load" and not spec.feeds_next and not self.load_final:
+            output = None  # --no-load: nothing later builds on it, so it stays in the build cache
         metadata = str(self.log_dir / f"{spec.name}.metadata.json") if self.frontend.buildx else ""
         cache = self._cache(spec)
         return Step(
@@ -84,7 +88,7 @@ class StepMaker:
         return step_cache(self.cache, scope_name(self.combination, spec.name, spec.target))
 
     def _argv(
-        self, spec: BuildSpec, args: Pairs, output: str, metadata: str, cache: Cache
+        self, spec: BuildSpec, args: Pairs, output: str | None, metadata: str, cache: Cache
     ) -> tuple[str, ...]:
         argv = [*self.frontend.build_prefix(output), "--progress=plain", "--file", str(spec.dockerfile)]
         argv += ["--metadata-file", metadata] if metadata else []

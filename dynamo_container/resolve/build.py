@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
 class Host:
     uid: int
     gid: int
-    stdin_tty: bool = False  # `invoke run` gives a terminal (-t) by default only when there is one
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,11 @@ class BuildRequest:
     container: Path
     context: Path
     log_dir: Path
+    epp_image: str = ""  # --target frontend: the EPP image its host step makes first
     make_efa: bool = False
     efa_version: str = ""
     push: bool = False
+    no_load: bool = False
     release_build: bool = False
     sccache: tuple[str, str] | None = None  # (bucket, region)
     vllm_max_jobs: int | None = None
@@ -153,6 +154,9 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     _check_options(cfg, fw, target, version, warnings)
     names = _names(cfg)
     warnings += builder.check(frontend, names, cfg.s.push)
+    warnings += values.build_arg_warnings(cfg)
+    if cfg.s.no_load and not frontend.buildx:
+        warnings.append("--no-load has no effect with docker build, which always loads the image")
     request = BuildRequest(
         framework=fw,
         variant=variant,
@@ -172,9 +176,11 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         context=cfg.checkout(),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
         log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
+        epp_image=_epp_image(cfg, target),
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
         push=cfg.s.push,
+        no_load=cfg.s.no_load,
         release_build=cfg.s.release_build,
         sccache=(cfg.s.sccache_bucket, cfg.s.sccache_region) if cfg.s.use_sccache else None,
         vllm_max_jobs=cfg.s.vllm_max_jobs if fw.name == "vllm" else None,
@@ -221,6 +227,15 @@ def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
     return target
 
 
+def _epp_image(cfg: Config, target: str) -> str:
+    """The tag the checkout's EPP Makefile gives its image (build.sh computes it the same way)."""
+    if target != matrix.FRONTEND_STAGE:
+        return ""
+    from ..version import epp_git_tag
+
+    return f"{matrix.EPP_IMAGE_REPO}:{epp_git_tag(cfg.checkout())}"
+
+
 def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:
     if trtllm is None:
         return None
@@ -264,6 +279,11 @@ def _check_options(
         warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
     if s.release_build:
         _check_release(cfg, version)
+    if s.no_load and s.push:
+        raise ConfigError(
+            "--push pushes the built image from the engine (docker push), so it needs it loaded",
+            "drop --no-load",
+        )
 
 
 def _family(cfg: Config, fw: matrix.Framework) -> Path:

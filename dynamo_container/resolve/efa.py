@@ -43,5 +43,5 @@ def resolve_efa(cfg: Config, frontend: Frontend) -> EfaRequest:
         frontend=frontend,
         network=s.build_network,
         user_args=tuple(values.build_args(cfg)),
-        warnings=cfg.warnings,
+        warnings=(*cfg.warnings, *values.build_arg_warnings(cfg)),
     )

@@ -157,15 +157,20 @@ def _volume(spec: str, where: str) -> str:
     return ":".join(parts)  # otherwise a named docker volume
 
 
+def default_hf_cache(cfg: Config) -> Path:
+    """run.sh's default HF cache with --mount-workspace: .cache/huggingface in the checkout's container/."""
+    return cfg.checkout() / "container" / ".cache" / "huggingface"
+
+
 def _mounts(cfg: Config, user: str, environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """Volumes, and the host folders to create (the HF cache)."""
     s = cfg.s
     volumes = [_volume(v, origin(cfg, "volumes")) for v in s.volumes]
-    if s.mount_workspace:
-        volumes += [f"{cfg.root}:/workspace", "/tmp:/tmp", "/mnt:/mnt"]
+    if s.mount_workspace:  # the Dynamo checkout being built (the build context), as run.sh mounts it
+        volumes += [f"{cfg.checkout()}:/workspace", "/tmp:/tmp", "/mnt:/mnt"]
     hf = s.hf_cache.strip() or environ.get("HF_HOME", "")
     if not hf and s.mount_workspace:
-        hf = str(cfg.root / ".cache" / "huggingface")
+        hf = str(default_hf_cache(cfg))
     create: list[str] = []
     if hf and hf.lower() != "none":
         hf_path = cfg.path(hf).expanduser()
@@ -198,20 +203,26 @@ def _gpu_envs(cfg: Config, envs: list[str]) -> list[str]:
     return [f"{k}={v}" for k, v in pairs if v and k not in given]
 
 
-def _terminal(cfg: Config, host: Host) -> tuple[bool, bool]:
-    """(-i, -t): --mount-workspace asks for both, but a terminal only where stdin is one."""
-    s = cfg.s
-    interactive = s.interactive or s.mount_workspace
-    tty = s.tty if s.tty is not None else (s.mount_workspace and host.stdin_tty)
-    return interactive, tty
+def _terminal(cfg: Config) -> tuple[bool, bool]:
+    """(-i, -t): only when asked (-i, -t, -it), as run.sh: --mount-workspace implies neither."""
+    return cfg.s.interactive, bool(cfg.s.tty)
 
 
 def _runtime(cfg: Config, gpus: str, warnings: list[str]) -> str:
+    """run.sh's --runtime nvidia beside --gpus; none of it without GPUs (it would expose every GPU)."""
     runtime = cfg.s.runtime.strip()
+    if runtime.lower() == "none":
+        return ""
     if runtime == "nvidia" and not gpus:
-        warnings.append("--gpus none: the NVIDIA runtime is left out (it would expose every GPU)")
+        if cfg.is_set("runtime"):
+            warnings.append("--gpus none: the NVIDIA runtime is left out (it would expose every GPU)")
         return ""
     return runtime
+
+
+def _group_add_root(user: str) -> bool:
+    """run.sh's --group-add 0 for a user other than root: the images give group 0 their files."""
+    return bool(user) and user.split(":")[0] not in ("0", "root")
 
 
 def _checked(cfg: Config, warnings: list[str]) -> str:
@@ -242,7 +253,7 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
     env_file = ""
     if s.container_env_file:
         env_file = str(values.existing_path(cfg, s.container_env_file, origin(cfg, "container_env_file")))
-    interactive, tty = _terminal(cfg, host)
+    interactive, tty = _terminal(cfg)
     return RunRequest(
         docker=s.docker_cli,
         image=image,
@@ -251,7 +262,7 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
         gpus=gpus,
         interactive=interactive,
         tty=tty,
-        privileged=s.privileged if s.privileged is not None else s.mount_workspace,
+        privileged=bool(s.privileged),
         rm=s.rm,
         network=s.network,
         runtime=_runtime(cfg, gpus, warnings),
@@ -265,7 +276,7 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
         ports=s.ports,
         workdir=s.workdir.strip(),
         user=user,
-        group_add_root=bool(user) and user.split(":")[0] not in ("0", "root") and s.user.strip() == "host",
+        group_add_root=_group_add_root(user),
         name=s.name.strip(),
         entrypoint=s.entrypoint,
         nixl_gds=s.use_nixl_gds,

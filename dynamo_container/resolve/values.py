@@ -137,6 +137,12 @@ def arch_name(raw: str, where: str) -> str:
 
 def target(cfg: Config, fw: matrix.Framework) -> str:
     value = cfg.s.target.strip()
+    if value == matrix.FRONTEND_STAGE and fw.name != matrix.FRONTEND_FRAMEWORK:
+        raise ConfigError(
+            f"{origin(cfg, 'target')} frontend is an image of framework none (container/Dockerfile: the "
+            f"EPP binary with Dynamo, no inference framework), not of {fw.name}",
+            "use --framework none --target frontend",
+        )
     if value and value not in fw.targets:
         raise ConfigError(
             f"{origin(cfg, 'target')}: unknown target {value!r} for {fw.name}",
@@ -186,24 +192,48 @@ def pairs(cfg: Config, name: str, what: str) -> list[tuple[str, str]]:
 
 
 def build_args(cfg: Config) -> list[tuple[str, str]]:
-    """User build args, refusing a name that says it is a credential (values: config.refuse_credentials)."""
+    """User build args, refusing a name that says it is a credential (values: config.refuse_credentials).
+
+    `NAME` without `=` takes its value from the environment, as docker does (config.build_arg_env); a
+    name the environment lacks is left out, so the Dockerfile's default applies (build_arg_warnings)."""
     flag = origin(cfg, "build_args")
-    out = pairs(cfg, "build_args", "NAME")
-    for name, _ in out:
-        if not _ARG_NAME.fullmatch(name):
-            raise ConfigError(f"{flag} {name!r}: not a valid argument name", "use letters, digits and _")
-        if looks_like_credential(name):
-            secret_id = secret_id_of(name)
-            how = (
-                f"set {name.upper()} in the environment or an env file: it reaches the build as "
-                f"BuildKit secret id={secret_id}"
-                if secret_id
-                else "pass credentials as BuildKit secrets, which never reach the image"
-            )
-            raise ConfigError(
-                f"{flag} {name} looks like a credential; build args are stored in the image history", how
-            )
+    out: list[tuple[str, str]] = []
+    for item in cfg.s.build_args:
+        name, sep, value = item.partition("=")
+        if not name:
+            raise ConfigError(f"{flag} {item!r} is not NAME=VALUE or NAME", f"e.g. {flag} NAME=value")
+        _check_arg_name(flag, name)
+        if sep:
+            out.append((name, value))
+        elif name in cfg.build_arg_env:
+            out.append((name, cfg.build_arg_env[name]))
     return out
+
+
+def build_arg_warnings(cfg: Config) -> list[str]:
+    """`--build-arg NAME` for a NAME the environment does not set: docker passes nothing."""
+    return [
+        f"{origin(cfg, 'build_args')} {item}: {item} is not set in the environment; the Dockerfile's "
+        "default applies"
+        for item in cfg.s.build_args
+        if "=" not in item and item not in cfg.build_arg_env
+    ]
+
+
+def _check_arg_name(flag: str, name: str) -> None:
+    if not _ARG_NAME.fullmatch(name):
+        raise ConfigError(f"{flag} {name!r}: not a valid argument name", "use letters, digits and _")
+    if looks_like_credential(name):
+        secret_id = secret_id_of(name)
+        how = (
+            f"set {name.upper()} in the environment or an env file: it reaches the build as "
+            f"BuildKit secret id={secret_id}"
+            if secret_id
+            else "pass credentials as BuildKit secrets, which never reach the image"
+        )
+        raise ConfigError(
+            f"{flag} {name} looks like a credential; build args are stored in the image history", how
+        )
 
 
 def build_contexts(cfg: Config) -> list[tuple[str, str]]:

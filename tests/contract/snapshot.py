@@ -124,7 +124,6 @@ LOCAL_DEV_TARGET = {"USER_UID": "<uid>", "USER_GID": "<gid>"}
 NOT_CARRIED = {
     "RUSTARCH": "computed inside the rustup RUN from ARCH_ALT (not an input: upstream derives it too)",
     "SITE_PACKAGES": "only fed the seven-layer venv COPY (Other deliberate differences: one COPY)",
-    "EPP_IMAGE": "the frontend/epp stages are not carried (Other deliberate differences)",
 }
 
 # The snapshot's values this project changes on purpose (each a ledger pin with its reason).

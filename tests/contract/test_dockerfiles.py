@@ -136,6 +136,36 @@ def test_scripts_with_set_u_tolerate_args_that_may_be_unset(family: str, name: s
         assert not bad, f"{name}:{script.line} reads {bad} under set -u; write ${{NAME:-}}"
 
 
+# Switches a hand build (docker build without the tool) leaves unset: unset means off, as upstream.
+_SWITCHES = (
+    "ENABLE_KVBM",
+    "ENABLE_GPU_MEMORY_SERVICE",
+    "ENABLE_MEDIA_NIXL",
+    "ENABLE_MEDIA_FFMPEG",
+    "USE_SCCACHE",
+)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("name", FILES)
+def test_an_unset_switch_means_off_under_set_u(family: str, name: str) -> None:
+    """Whatever the planner passes: a RUN under `set -u` reads a switch only as ${NAME:-}."""
+    for script in dockerfile(family, name).run_scripts():
+        if not _SET_U.search(script.text):
+            continue
+        refs = {m.group(1) or m.group(2) for m in _PLAIN_REF.finditer(script.text)}
+        bad = sorted(refs & set(_SWITCHES))
+        assert not bad, f"{name}:{script.line} reads {bad} under set -u; write ${{NAME:-}}"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_local_dev_runs_in_a_login_shell(family: str) -> None:
+    """As upstream's local-dev (it inherits dev's `bash -l`): the umask 002 profile applies."""
+    (stage,) = dockerfile(family, matrix.LOCAL_DEV_DOCKERFILE).stages
+    shells = [ins.value for ins in stage.instructions if ins.keyword == "SHELL"]
+    assert shells and all("-l" in shell for shell in shells), shells
+
+
 _SECRET_REF = re.compile(r"\$\{?(" + "|".join(SECRET_ENV_VARS.values()) + r")\b")
 
 

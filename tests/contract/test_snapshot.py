@@ -76,4 +76,4 @@ def test_not_carried_and_fixed_are_in_the_ledger() -> None:
     ledger = (PROJECT / "container/PINS.md").read_text()
     for name, value in snapshot.FIXED.items():
         assert f"| {name} | `{value}` |" in ledger
-    assert "frontend and epp stages" in ledger and "one COPY" in ledger
+    assert "frontend stage of container/Dockerfile" in ledger and "one COPY" in ledger

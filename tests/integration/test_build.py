@@ -71,7 +71,7 @@ def test_every_framework_builds_its_runtime_image(names: Names, docker_client: A
 def test_dev_and_local_dev_with_the_requested_ids(names: Names, docker_client: Any) -> None:
     plan, _ = build(names, "--framework", "vllm", "--target", "local-dev", "--uid", "4242", "--gid", "4343")
     dev_tag, local_tag = plan["steps"][1]["tags"][0], plan["steps"][2]["tags"][0]
-    assert local_tag == dev_tag + "-local-dev"
+    assert local_tag == dev_tag.removesuffix("-dev") + "-local-dev"  # build.sh's suffix chain
     assert docker_client.images.get(dev_tag).labels["ai.dynamo.target"] == "dev"
     assert run_in(docker_client, local_tag, "sh", "-c", "id -u; id -g; id -un") == "4242\n4343\ndynamo"
 
@@ -178,7 +178,8 @@ def test_named_builder_and_legacy_frontend(names: Names, docker_client: Any) -> 
     assert plan["steps"][0]["argv"][3:6] == ["--builder", "default", "--load"]
     legacy, _ = build(names, "--framework", "none", "--target", "dev", env={"DYNAMO_BUILD_FRONTEND": "build"})
     assert legacy["steps"][0]["argv"][:2] == ["docker", "build"]
-    assert docker_client.images.get(f"{names.image}:latest-none-dev").labels["ai.dynamo.target"] == "dev"
+    # build.sh: the latest tag of the dev image is latest-<framework>
+    assert docker_client.images.get(f"{names.image}:latest-none").labels["ai.dynamo.target"] == "dev"
     r = invoke(
         "build", "--env-file", STANDIN_ENV, "--builder", "no-such-builder", "--dry-run", env=names.env()
     )

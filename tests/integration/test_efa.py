@@ -15,17 +15,17 @@ def test_efa_layer_on_an_existing_runtime_image(names: Names, docker_client: Any
     image = f"{names.image}:latest-vllm-runtime"
     r = invoke("efa", "--env-file", STANDIN_ENV, "--image", image, "--efa-version", "9.9.9", env=names.env())
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    efa = docker_client.images.get(f"{image}-efa")
+    efa = docker_client.images.get(f"{image}-aws")
     assert efa.labels["ai.dynamo.target"] == "runtime-aws"
     assert efa.labels["ai.dynamo.framework"] == "vllm"  # the labels of the image below stay
     config = efa.attrs["Config"]
     assert config["User"] == "dynamo" and config["Entrypoint"] == ["/opt/nvidia/nvidia_entrypoint.sh"]
     assert "EFA_VERSION=9.9.9" in config["Env"]
     out = docker_client.containers.run(
-        f"{image}-efa", ["sh", "-c", "cat /opt/amazon/efa/VERSION; id -un"], remove=True, network_mode="none"
+        f"{image}-aws", ["sh", "-c", "cat /opt/amazon/efa/VERSION; id -un"], remove=True, network_mode="none"
     )
     assert out.decode().split() == ["9.9.9", "dynamo"]
-    info = build_info(docker_client, f"{image}-efa")
+    info = build_info(docker_client, f"{image}-aws")
     assert info["STAGE"] == ["runtime", "runtime-aws"]
     assert info["BASE_IMAGE"][-1] == image and info["EFA_VERSION"] == ["9.9.9"]
 

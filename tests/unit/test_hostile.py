@@ -150,7 +150,22 @@ BUILD_CASES = [
     case("build", "--build-arg", "HF_TOKEN=x", message="--build-arg HF_TOKEN looks like a credential"),
     case("build", "--build-arg", f"NOTE={TOKEN}", message="holds a value in a token format"),
     case("build", "--build-arg", "1A=x", message="not a valid argument name"),
-    case("build", "--build-arg", "noequals", message="--build-arg 'noequals' is not NAME=VALUE"),
+    case("build", "--build-arg", "=x", message="--build-arg '=x' is not NAME=VALUE or NAME"),
+    # NAME alone takes the environment's value, as docker does: credentials are still refused
+    case("build", "--build-arg", "GITHUB_TOKEN", message="--build-arg GITHUB_TOKEN looks like a credential"),
+    case(
+        "build", "--build-arg", "NOTE", message="the environment's NOTE holds a value in a token", NOTE=TOKEN
+    ),
+    case("build", "--build-arg", "1A", message="'1A': not a valid argument name"),
+    case("build", "--no-load", "--push", message="needs it loaded (drop --no-load)"),
+    case("build", "--target", "frontend", message="frontend is an image of framework none"),
+    case("plan", "--framework", "sglang", "--target", "frontend", message="use --framework none --target"),
+    case("build", "--dry-run", message="DYNAMO_NO_LOAD must be true or false", DYNAMO_NO_LOAD="maybe"),
+    case("build", "--tag", "", message="--tag: empty value"),
+    case("build", "--target", "", message="--target: empty value"),
+    case("run", "--name", "", message="--name: empty value"),
+    case("run", "--runtime", "", message="--runtime: empty value"),
+    case("run", "--runtime", "-x", message="--runtime '-x' is not a valid runtime name"),
     case("build", "--build-arg", message="--build-arg needs a value"),
     case("build", "--build-context", "tooling=x", message="the tool passes this context itself"),
     case("build", "--build-context", "bad name=x", message="name 'bad name' is not valid"),

@@ -7,8 +7,10 @@ import pytest
 from dynamo_container.naming import (
     Names,
     base_tag,
+    efa_tag,
     image_tags,
     latest_image,
+    local_dev_tag,
     names_registry,
     split_ref,
     suggest_build,
@@ -33,13 +35,53 @@ def test_framework_tags_carry_the_target_and_a_non_default_cuda() -> None:
         "dynamo:latest-vllm-runtime",
     ]
     assert image_tags(NAMES, "v1", "vllm", "13.0", "") == [
-        "dynamo:v1-vllm-cuda13.0",
+        "dynamo:v1-vllm-cuda13.0-dev",
         "dynamo:latest-vllm-cuda13.0",
     ]
     assert base_tag(NAMES, "v1", "sglang", "13.0") == "dynamo-base:v1-sglang-cuda13.0"
     assert base_tag(NAMES, "v1", "vllm", "12.9", "wheel_builder") == "dynamo-base:v1-vllm-wheel-builder"
     named = Names(registry="reg.example:5000/team/", tag="my/img:v1-local-dev", no_tag_latest=True)
-    assert image_tags(named, "v1", "vllm", "12.9", "local-dev") == ["my/img:v1"]
+    assert image_tags(named, "v1", "vllm", "12.9", "local-dev") == ["my/img:v1-local-dev"]
+
+
+# build.sh (3b9b3f31c): no target and dev build the dev image, tagged <version>-<fw>-dev and
+# latest-<fw>; a custom --tag of a dev or local-dev build goes through the suffix chain.
+@pytest.mark.parametrize(
+    ("tag", "target", "expected"),
+    [
+        ("", "", ["dynamo:v1-vllm-dev", "dynamo:latest-vllm"]),
+        ("", "dev", ["dynamo:v1-vllm-dev", "dynamo:latest-vllm"]),
+        ("", "local-dev", ["dynamo:v1-vllm-local-dev", "dynamo:latest-vllm-local-dev"]),
+        ("", "frontend", ["dynamo:v1-vllm-frontend", "dynamo:latest-vllm-frontend"]),
+        ("my/img:1", "", ["my/img:1-dev", "dynamo:latest-vllm"]),
+        ("my/img:1-runtime", "dev", ["my/img:1-dev", "dynamo:latest-vllm"]),
+        ("my/img:1-dev", "local-dev", ["my/img:1-local-dev", "dynamo:latest-vllm-local-dev"]),
+        ("my/img:1-local-dev", "dev", ["my/img:1-dev", "dynamo:latest-vllm"]),
+        ("my/img:1-dev", "runtime", ["my/img:1-dev", "dynamo:latest-vllm-runtime"]),
+        ("my/img", "dev", ["my/img-dev", "dynamo:latest-vllm"]),
+    ],
+)
+def test_dev_tags_follow_the_suffix_chain(tag: str, target: str, expected: list[str]) -> None:
+    assert image_tags(Names(tag=tag), "v1", "vllm", "12.9", target) == expected
+
+
+@pytest.mark.parametrize(
+    ("dev", "local_dev"),
+    [
+        ("dynamo:v1-vllm-dev", "dynamo:v1-vllm-local-dev"),
+        ("dynamo:latest-vllm", "dynamo:latest-vllm-local-dev"),
+        ("my/img:1-runtime", "my/img:1-local-dev"),
+        ("my/img", "my/img:latest-local-dev"),
+    ],
+)
+def test_local_dev_tag_of_a_dev_image(dev: str, local_dev: str) -> None:
+    assert local_dev_tag(dev) == local_dev
+
+
+def test_efa_tags_end_in_aws() -> None:
+    assert efa_tag("dynamo:latest-vllm") == "dynamo:latest-vllm-aws"
+    assert efa_tag("dynamo:v1-vllm-runtime") == "dynamo:v1-vllm-runtime-aws"
+    assert efa_tag("img") == "img:latest-aws"
 
 
 @pytest.mark.parametrize(
@@ -49,12 +91,13 @@ def test_framework_tags_carry_the_target_and_a_non_default_cuda() -> None:
         ("vllm", "13.0", "runtime", "dynamo:latest-vllm-cuda13.0-runtime"),
         ("sglang", "12.9", "", "dynamo:latest-sglang"),
         ("vllm", "12.9", "local-dev", "dynamo:latest-vllm-local-dev"),
+        # run.sh would run dynamo:latest-vllm-dev, which build.sh never tags: the dev image's is latest-vllm
+        ("vllm", "12.9", "dev", "dynamo:latest-vllm"),
     ],
 )
 def test_latest_image_is_what_a_build_tags(framework: str, cuda: str, target: str, image: str) -> None:
     assert latest_image(NAMES, framework, cuda, target) == image
-    if target != "local-dev":
-        assert image in image_tags(NAMES, "v1", framework, cuda, target)
+    assert image in image_tags(NAMES, "v1", framework, cuda, target)
 
 
 def test_suggest_build() -> None:
@@ -65,6 +108,11 @@ def test_suggest_build() -> None:
         "build it: invoke build --framework vllm --cuda-version 13.0 --target runtime"
     )
     assert suggest_build(NAMES, "dynamo:latest-none") == "build it: invoke build --framework none"
+    assert suggest_build(NAMES, "dynamo:latest-vllm-runtime-aws") == (
+        "build it: invoke build --framework vllm --target runtime --make-efa"
+    )
+    efa_dev = suggest_build(NAMES, "dynamo:latest-vllm-aws")
+    assert efa_dev == "build it: invoke build --framework vllm --make-efa"
     assert suggest_build(NAMES, "other/img:1").startswith("pull it (docker pull other/img:1)")
 
 

@@ -31,7 +31,7 @@ def test_default_vllm_plan(repo: Path) -> None:
     assert (base.name, base.target, Path(base.dockerfile).name) == ("base", "base", "Dockerfile")
     assert base.tags == (f"dynamo-base:v0.6.1.dev.{short}-vllm",)
     assert (fw.name, fw.target, Path(fw.dockerfile).name) == ("framework", "dev", "Dockerfile.vllm")
-    assert fw.tags == (f"dynamo:v0.6.1.dev.{short}-vllm", "dynamo:latest-vllm")
+    assert fw.tags == (f"dynamo:v0.6.1.dev.{short}-vllm-dev", "dynamo:latest-vllm")
     assert args_of(fw)["DYNAMO_BASE_IMAGE"] == base.tags[0]
     assert "DYNAMO_BASE_IMAGE" not in args_of(base)
     assert fw.context == str(repo) and base.context == str(repo)
@@ -43,7 +43,9 @@ def test_default_vllm_plan(repo: Path) -> None:
 def test_framework_targets_get_a_suffix(repo: Path, fw: str, target: str) -> None:
     p = plan(repo, framework=fw, target=target)
     assert [s.target for s in p.steps] == ["base", target]
-    assert p.steps[1].tags[1] == f"dynamo:latest-{fw}-{target}"
+    assert p.steps[1].tags[0].endswith(f"-{fw}-{target}")
+    # build.sh's latest tag of the dev image has no -dev
+    assert p.steps[1].tags[1] == f"dynamo:latest-{fw}" + ("" if target == "dev" else f"-{target}")
 
 
 def test_sglang_has_no_framework_stage(repo: Path) -> None:
@@ -79,10 +81,11 @@ def test_local_dev_target(repo: Path) -> None:
     p = plan(repo, target="local-dev", uid="1234", gid="99")
     _, fw, ld = p.steps
     assert fw.target == "dev" and fw.tags[1] == "dynamo:latest-vllm"
-    assert ld.tags == tuple(t.replace("vllm", "vllm-local-dev") for t in fw.tags)
+    assert fw.tags[0].endswith("-vllm-dev")
+    assert ld.tags == (fw.tags[0].removesuffix("-dev") + "-local-dev", "dynamo:latest-vllm-local-dev")
     assert args_of(ld) == {"DEV_BASE": fw.tags[0], "USER_UID": "1234", "USER_GID": "99", "ARCH": "amd64"}
     assert ld.context == str(repo) and ld.target == "local-dev"
-    assert p.run_hint == f"invoke run --image {ld.tags[0]} --mount-workspace"
+    assert p.run_hint == f"invoke run --image {ld.tags[0]} -it --mount-workspace"
 
 
 def test_local_dev_defaults_to_the_callers_ids(repo: Path) -> None:
@@ -92,10 +95,10 @@ def test_local_dev_defaults_to_the_callers_ids(repo: Path) -> None:
 
 def test_local_dev_with_a_tag_ending_in_local_dev(repo: Path) -> None:
     p = plan(repo, target="local-dev", tag="me/dyn:x-local-dev", no_tag_latest=True)
-    # the dev image gets the tag without the suffix; the local-dev image has the suffix exactly once
-    assert p.steps[1].tags == ("me/dyn:x",)
+    # build.sh's suffix chain: the dev image gets -dev instead, the local-dev image the suffix once
+    assert p.steps[1].tags == ("me/dyn:x-dev",)
     assert p.steps[2].tags == ("me/dyn:x-local-dev",)
-    assert args_of(p.steps[2])["DEV_BASE"] == "me/dyn:x"
+    assert args_of(p.steps[2])["DEV_BASE"] == "me/dyn:x-dev"
 
 
 # ----- dev image ----------------------------------------------------------------------------------
@@ -104,7 +107,8 @@ def test_local_dev_with_a_tag_ending_in_local_dev(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("image", "tag"),
     [
-        ("dynamo:x-vllm-dev", "dynamo:x-vllm-dev-local-dev"),
+        ("dynamo:x-vllm-dev", "dynamo:x-vllm-local-dev"),
+        ("dynamo:latest-vllm", "dynamo:latest-vllm-local-dev"),
         ("dynamo", "dynamo:latest-local-dev"),
         ("registry:5000/dynamo", "registry:5000/dynamo:latest-local-dev"),
         ("registry:5000/dynamo:v1", "registry:5000/dynamo:v1-local-dev"),
@@ -209,12 +213,12 @@ def test_release_build_needs_an_exact_tag(repo: Path, tmp_path: Path) -> None:
     tagged = make_repo(tmp_path / "tagged", tag="v1.0.0", commits_after=0)
     p = plan(tagged, release_build=True)
     assert args_of(p.steps[0])["RELEASE_BUILD"] == "true"
-    assert p.steps[1].tags[0] == "dynamo:v1.0.0-vllm"
+    assert p.steps[1].tags[0] == "dynamo:v1.0.0-vllm-dev"
 
 
 def test_version_override(repo: Path) -> None:
     p = plan(repo, version="2.0.0", commit_sha="c0ffee")
-    assert p.steps[1].tags[0] == "dynamo:v2.0.0-vllm"
+    assert p.steps[1].tags[0] == "dynamo:v2.0.0-vllm-dev"
     assert args_of(p.steps[0])["DYNAMO_COMMIT_SHA"] == "c0ffee"
     assert args_of(p.steps[0])["DYNAMO_VERSION"] == "2.0.0"
 
@@ -256,7 +260,9 @@ def test_user_arg_of_the_same_name_wins_but_a_substring_does_not(repo: Path) -> 
 
 def test_custom_tag_replaces_only_the_versioned_tag(repo: Path) -> None:
     p = plan(repo, tag="custom:1")
-    assert p.steps[1].tags == ("custom:1", "dynamo:latest-vllm")
+    assert p.steps[1].tags == ("custom:1-dev", "dynamo:latest-vllm")  # a dev image's tag ends in -dev
+    runtime = plan(repo, tag="custom:1", target="runtime").steps[1]
+    assert runtime.tags == ("custom:1", "dynamo:latest-vllm-runtime")
     assert p.steps[0].tags[0].startswith("dynamo-base:v0.6.1.dev.")
 
 
@@ -277,10 +283,16 @@ def test_make_efa(repo: Path) -> None:
     p = plan(repo, target="runtime", make_efa=True)
     base, fw, efa = p.steps
     assert args_of(base)["NIXL_UCX_REF"] == matrix.NIXL_UCX_REF == "v1.20.0"
-    assert efa.tags == tuple(t + "-efa" for t in fw.tags)
+    assert efa.tags == tuple(t + "-aws" for t in fw.tags)
     assert args_of(efa) == {"BASE_IMAGE": fw.tags[0], "EFA_VERSION": matrix.EFA_VERSION}
     assert Path(efa.dockerfile).name == "Dockerfile.aws" and efa.target == "runtime-aws"
-    assert plan(repo, target="dev", make_efa=True).steps[-1].target == "dev-aws"
+    dev = plan(repo, target="dev", make_efa=True).steps[-1]
+    assert dev.target == "dev-aws" and dev.tags[1] == "dynamo:latest-vllm-aws"
+    # the stage follows the target, not the tag: a custom tag of a runtime image still gets runtime-aws
+    assert plan(repo, target="runtime", tag="my/img:1", make_efa=True).steps[-1].target == "runtime-aws"
+    local = plan(repo, target="local-dev", make_efa=True).steps[-1]
+    assert local.target == "runtime-aws"  # not build.sh's dev-aws: see docs/differences-from-scripts.md
+    assert local.tags[1] == "dynamo:latest-vllm-local-dev-aws"
     assert "EFA_VERSION" not in args_of(base)  # build.sh passes it everywhere; only Dockerfile.aws reads it
 
 
@@ -380,10 +392,23 @@ def test_user_build_args(repo: Path) -> None:
     p = plan(repo, build_args=("FOO=1", "BAR=a b"))
     assert args_of(p.steps[0])["FOO"] == "1" and args_of(p.steps[1])["BAR"] == "a b"
     assert "BAR=a b" in p.steps[1].argv
-    with pytest.raises(ConfigError, match="is not NAME=VALUE"):
-        plan(repo, build_args=("FOO",))
+    with pytest.raises(ConfigError, match="is not NAME=VALUE or NAME"):
+        plan(repo, build_args=("=1",))
     with pytest.raises(ConfigError, match="not a valid argument name"):
         plan(repo, build_args=("1X=2",))
+
+
+def test_a_build_arg_by_name_takes_the_environments_value(repo: Path) -> None:
+    # docker's `--build-arg NAME`: the value the environment has; the plan shows it, so a dry run is
+    # what runs and a changed value changes the step's key
+    p = plan(repo, {"FOO": "from env"}, build_args=("FOO", "BAR"))
+    assert args_of(p.steps[1])["FOO"] == "from env" and "FOO=from env" in p.steps[1].argv
+    assert "BAR" not in args_of(p.steps[1])  # unset: docker passes nothing, the Dockerfile's default applies
+    assert any("--build-arg BAR: BAR is not set in the environment" in w for w in p.warnings)
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN looks like a credential"):
+        plan(repo, {"GITHUB_TOKEN": "x"}, build_args=("GITHUB_TOKEN",))
+    with pytest.raises(ConfigError, match="the environment's NOTE holds a value in a token format"):
+        plan(repo, {"NOTE": "ghp_" + "a1" * 18}, build_args=("NOTE",))
 
 
 # ----- TensorRT-LLM -------------------------------------------------------------------------------
@@ -527,3 +552,46 @@ def test_buildx_steps_record_their_image_id_in_a_metadata_file(repo: Path) -> No
         assert step.argv[step.argv.index("--metadata-file") + 1] == step.metadata
     legacy = plan(repo, frontend=Frontend("docker", buildx=False), target="runtime")
     assert all(not s.metadata and "--metadata-file" not in s.argv for s in legacy.steps)
+
+
+# ----- --no-load (build.sh's flag) ------------------------------------------------------------------
+
+
+def test_no_load_leaves_only_the_final_image_unloaded(repo: Path) -> None:
+    p = plan(repo, target="local-dev", make_efa=True, no_load=True)
+    *below, last = p.steps
+    assert last.name == "efa" and "--load" not in last.argv
+    assert last.argv[:4] == ("docker", "buildx", "build", "--progress=plain")
+    assert all("--load" in s.argv for s in below)  # later steps build FROM them
+    assert p.run_hint == ""  # nothing to run: the engine does not have it
+    assert "--load" in plan(repo, target="runtime").steps[-1].argv
+
+
+def test_no_load_refuses_push_and_warns_without_buildx(repo: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--push pushes the built image .*\(drop --no-load\)$"):
+        plan(repo, no_load=True, push=True, registry="reg.example")
+    p = plan(repo, target="runtime", no_load=True, frontend=Frontend(buildx=False))
+    assert any("--no-load has no effect with docker build" in w for w in p.warnings)
+
+
+# ----- --target frontend (framework none; build.sh's EPP image first) --------------------------------
+
+
+def test_frontend_makes_the_epp_image_first(repo: Path) -> None:
+    p = plan(repo, framework="none", target="frontend")
+    epp, image = p.steps
+    describe = git(repo, "describe", "--tags", "--dirty", "--always")
+    assert (epp.kind, epp.name) == ("host", "epp")
+    assert epp.argv == ("make", "-C", f"{repo}/deploy/inference-gateway/epp", "all", f"DYNAMO_DIR={repo}")
+    assert (Path(image.dockerfile or "").name, image.target) == ("Dockerfile", "frontend")
+    assert args_of(image)["EPP_IMAGE"] == f"dynamo/dynamo-epp:{describe}"
+    assert image.tags[1] == "dynamo:latest-none-frontend"
+    assert "EPP_IMAGE" not in args_of(plan(repo, framework="none", target="runtime").steps[0])
+    (repo / "README").write_text("changed\n")  # the Makefile's tag says when the checkout is dirty
+    assert args_of(plan(repo, framework="none", target="frontend").steps[1])["EPP_IMAGE"].endswith("-dirty")
+
+
+@pytest.mark.parametrize("framework", ["vllm", "sglang", "trtllm"])
+def test_frontend_is_refused_for_a_framework_with_the_reason(repo: Path, framework: str) -> None:
+    with pytest.raises(ConfigError, match=r"frontend is an image of framework none .* --framework none"):
+        plan(repo, framework=framework, target="frontend")

@@ -22,7 +22,7 @@ def efa(tmp_path: Path, image: str, **flags: str) -> object:
 def test_efa_plan(tmp_path: Path) -> None:
     p = efa(tmp_path, "reg.example/dyn:rc1-vllm-runtime", platform="linux/arm64")
     (step,) = p.steps  # type: ignore[attr-defined]
-    assert step.tags == ("reg.example/dyn:rc1-vllm-runtime-efa",)
+    assert step.tags == ("reg.example/dyn:rc1-vllm-runtime-aws",)
     assert dict(step.build_args) == {
         "BASE_IMAGE": "reg.example/dyn:rc1-vllm-runtime",
         "EFA_VERSION": matrix.EFA_VERSION,
@@ -30,7 +30,7 @@ def test_efa_plan(tmp_path: Path) -> None:
     assert step.target == "runtime-aws" and step.platform == "linux/arm64"
     assert dict(step.contexts) == {"tooling": str(PROJECT / "container")}
     other = efa(tmp_path, "img").steps[0]  # type: ignore[attr-defined]
-    assert other.tags == ("img:latest-efa",) and other.target == "dev-aws"
+    assert other.tags == ("img:latest-aws",) and other.target == "dev-aws"
     local = efa(tmp_path, "dynamo:latest-vllm-local-dev").steps[0]  # type: ignore[attr-defined]
     assert local.target == "runtime-aws"  # back to the remapped dynamo user
 

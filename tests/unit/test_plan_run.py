@@ -17,6 +17,8 @@ HOST = Host(1234, 5678)
 ORIGINAL_DEFAULTS = [
     "--network",
     "host",
+    "--runtime",
+    "nvidia",
     "--shm-size=10G",
     "--ulimit",
     "memlock=-1",
@@ -25,9 +27,6 @@ ORIGINAL_DEFAULTS = [
     "--ulimit",
     "nofile=65536:65536",
 ]
-
-
-TERMINAL = Host(1234, 5678, stdin_tty=True)
 
 
 def run(
@@ -55,6 +54,17 @@ def test_original_defaults(tmp_path: Path) -> None:
     assert contains(a, ["-e", "CUDA_DEVICE_ORDER=PCI_BUS_ID"])
     assert contains(a, ["-e", "NVIDIA_DRIVER_CAPABILITIES=compute,utility"])
     assert "--privileged" not in a and "-it" not in a
+
+
+@pytest.mark.parametrize("none", ["none", "NONE", "None", " none "])
+def test_gpus_none_drops_the_nvidia_runtime_too(tmp_path: Path, none: str) -> None:
+    p = run(tmp_path, gpus=none)
+    assert "--gpus" not in p.argv and "--runtime" not in p.argv
+    assert not p.warnings  # the default runtime goes quietly; a --runtime nvidia given is said
+    given = run(tmp_path, gpus=none, runtime="nvidia")
+    assert "--runtime" not in given.argv and any("NVIDIA runtime is left out" in w for w in given.warnings)
+    assert contains(run(tmp_path, gpus=none, runtime="runc").argv, ["--runtime", "runc"])
+    assert "--runtime" not in run(tmp_path, runtime="none").argv
 
 
 def test_default_image_from_framework_and_target(tmp_path: Path) -> None:
@@ -164,9 +174,9 @@ def test_credentials_only_by_name(tmp_path: Path) -> None:
 
 
 def test_mount_workspace(tmp_path: Path) -> None:
-    p = run(tmp_path, host=TERMINAL, mount_workspace=True)
+    p = run(tmp_path, mount_workspace=True)
     a = p.argv
-    hf = tmp_path / ".cache" / "huggingface"
+    hf = tmp_path / "container" / ".cache" / "huggingface"  # run.sh's <checkout>/container/.cache
     assert contains(
         a,
         [
@@ -181,16 +191,28 @@ def test_mount_workspace(tmp_path: Path) -> None:
         ],
     )
     assert contains(a, ["-e", "HF_TOKEN"]) and "HF_TOKEN" in p.env_by_name
-    assert "-it" in a and "--privileged" in a and p.interactive
+    # as run.sh: neither privileged nor interactive unless asked
+    assert not ({"-i", "-t", "-it", "--privileged"} & set(a)) and not p.interactive
     assert p.create_dirs == (str(hf),)
-    assert "--privileged" not in run(tmp_path, mount_workspace=True, privileged=False).argv
+    asked = run(tmp_path, mount_workspace=True, privileged=True, interactive=True, tty=True)
+    assert "--privileged" in asked.argv and "-it" in asked.argv and asked.interactive
 
 
-def test_a_terminal_only_where_stdin_is_one(tmp_path: Path) -> None:
-    piped = run(tmp_path, mount_workspace=True).argv  # CI, a pipe: docker would refuse -t
-    assert "-i" in piped and "-it" not in piped and "-t" not in piped
-    assert "-it" not in run(tmp_path, host=TERMINAL, mount_workspace=True, tty=False).argv
+def test_mount_workspace_mounts_the_configured_checkout(tmp_path: Path) -> None:
+    checkout = tmp_path / "dynamo"
+    (checkout / "container").mkdir(parents=True)
+    tool = tmp_path / "tool"
+    tool.mkdir()
+    p = run(tool, mount_workspace=True, context=str(checkout))
+    assert contains(p.argv, ["-v", f"{checkout}:/workspace"])
+    assert f"{tool}:/workspace" not in p.argv
+    assert p.create_dirs == (str(checkout / "container" / ".cache" / "huggingface"),)
+
+
+def test_a_terminal_only_when_asked(tmp_path: Path) -> None:
     assert "-t" in run(tmp_path, tty=True).argv
+    assert "-i" in run(tmp_path, interactive=True).argv
+    assert "-it" in run(tmp_path, interactive=True, tty=True).argv
 
 
 def test_hf_cache(tmp_path: Path) -> None:
@@ -208,10 +230,12 @@ def test_hf_cache(tmp_path: Path) -> None:
 
 
 def test_users(tmp_path: Path) -> None:
+    # run.sh: a user other than root gets group 0 back (the images' group-writable files)
     assert contains(run(tmp_path, user="host").argv, ["--user", "1234:5678", "--group-add", "0"])
-    assert contains(run(tmp_path, user="1000:0").argv, ["--user", "1000:0"])
-    assert "--group-add" not in run(tmp_path, user="1000:0").argv
-    assert contains(run(tmp_path, user="dynamo").argv, ["--user", "dynamo"])
+    assert contains(run(tmp_path, user="1000:0").argv, ["--user", "1000:0", "--group-add", "0"])
+    assert contains(run(tmp_path, user="dynamo").argv, ["--user", "dynamo", "--group-add", "0"])
+    for root in ("0", "root", "0:0", "root:1000"):
+        assert "--group-add" not in run(tmp_path, user=root).argv
     for bad in ("1000:", "a b", ":0", "x:y:z"):
         with pytest.raises(ConfigError, match="is not a user"):
             run(tmp_path, user=bad)

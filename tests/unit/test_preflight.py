@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from dynamo_container.errors import ConfigError
 from dynamo_container.plan.model import Step
 from dynamo_container.preflight import (
     cache_type,
+    check_epp,
     containerd_store,
     pushed_registries,
     registry_answers,
@@ -69,3 +73,19 @@ def test_bake_needs_the_engines_bridge_network() -> None:
     with pytest.raises(EngineError, match="the engine has no bridge network"):
         check_bake(NoBridge(), Frontend())  # type: ignore[arg-type]
     check_bake(NoBridge(), Frontend(builder="farm", shares_image_store=False, driver="kubernetes"))  # type: ignore[arg-type]
+
+
+def test_the_frontend_needs_make_and_the_epp_makefile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    epp_dir = tmp_path / "deploy/inference-gateway/epp"
+    step = Step("epp", "EPP image", ("make", "-C", str(epp_dir), "all", f"DYNAMO_DIR={tmp_path}"), "host")
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    with pytest.raises(ConfigError, match=f"--target frontend: {epp_dir} has no Makefile"):
+        check_epp([step])
+    epp_dir.mkdir(parents=True)
+    (epp_dir / "Makefile").write_text("all:\n")
+    check_epp([step])  # ready
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(ConfigError, match="builds the EPP image with make, which is not installed"):
+        check_epp([step])

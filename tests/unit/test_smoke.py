@@ -55,3 +55,18 @@ def test_nox_sessions_come_from_the_matrix() -> None:
     assert all(s["tags"] == ["smoke"] and s["call_spec"] for s in smoke)
     assert [s["session"] for s in listed()] == ["lint", "typecheck", "tests"]
     assert [s["session"] for s in listed("-s", "smoke")] == ["smoke"]
+
+
+def test_smoke_runs_without_gpus_or_the_nvidia_runtime_unless_tier_2_asks(tmp_path: Path) -> None:
+    from dynamo_container.resolve.build import Host
+    from dynamo_container.resolve.run import resolve_run
+    from dynamo_container.smoke import Runner
+    from tests.helpers import config
+
+    base = resolve_run(config(tmp_path), [], Host(1, 1), {})
+    assert base.runtime == "nvidia" and base.gpus == "all"  # run.sh's defaults
+    run = Runner(base, "img:1")
+    plain = run.argv(["true"])
+    assert "--runtime" not in plain and "--gpus" not in plain
+    gpu = run.argv(["nvidia-smi", "-L"], gpus="all", runtime="nvidia")
+    assert "--gpus" in gpu and gpu[gpu.index("--runtime") + 1] == "nvidia"
