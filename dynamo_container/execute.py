@@ -205,7 +205,7 @@ class StepRunner:
         return Path(step.log) if step.log else self.log_dir / f"{step.name}.log"
 
     def run(self, step: Step, index: int, display: Display) -> StepResult:
-        result = StepResult(step, index)
+        result = StepResult(step, index, progress=BuildProgress(no_cache="--no-cache" in step.argv))
         if self.stopping.is_set():  # after a stop nothing starts, and no log is overwritten
             result.stopped, result.returncode = self.stop.word, self.stop.exit_code
             return result

@@ -51,7 +51,7 @@ def result_rows(
     rows = []
     for r in results:
         step = r.step
-        cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
+        cache = r.progress.counts() if step.kind == "build" else "-"
         cache = "up to date" if r.up_to_date else cache
         size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
         tags = "\n".join(step.tags) or "-"
@@ -134,7 +134,7 @@ def _done(engine: Engine, result: StepResult, index: int, total: int, out: TextI
     if result.up_to_date:
         done = f"up to date: nothing changed since it built {step.tags[0]} (build key {result.key[:12]})"
     elif step.kind == "build":
-        done += f" ({result.progress.cached}/{result.progress.total} steps cached)"
+        done += f" ({result.progress.counts()})"
     print(render.style(f"Step {index}/{total} {done}", render.DIM, out), file=out)
 
 
