@@ -107,7 +107,7 @@ class RichDisplay:
 
 @contextmanager
 def live_display(prefix: str, started: float, stream: TextIO) -> Iterator[Display]:
-    if is_ci():
+    if is_ci() or not render.use_color(stream):  # NO_COLOR, TERM=dumb: no escape code at all
         yield PlainDisplay(prefix, started, stream)
         return
     from rich.live import Live
