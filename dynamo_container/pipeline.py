@@ -129,11 +129,12 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
             def receipt(p: BuildPlan) -> Any:
                 return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
-            return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt, keys=keys)
+            jobs = cfg.s.jobs or default_jobs()
+            return execute_matrix(plan, eng, run, jobs, receipt, keys=keys, progress=cfg.s.progress)
         from .execute_plan import execute_build
 
         on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
-        return execute_build(plan, eng, run, on_finish=on_finish, keys=keys)
+        return execute_build(plan, eng, run, on_finish=on_finish, keys=keys, progress=cfg.s.progress)
     finally:
         if keys is not None:
             keys.save()
@@ -158,7 +159,7 @@ def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
     from .execute import log_folders
 
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
-        return execute_build(plan, eng, runner(cfg))
+        return execute_build(plan, eng, runner(cfg), progress=cfg.s.progress)
 
 
 def run_plan(cfg: Config, command: list[str]) -> RunPlan:

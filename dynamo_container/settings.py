@@ -194,6 +194,13 @@ class Settings:
         None,
         "Combinations a matrix build runs at once (default: CPUs, at most one per ~2 GB of free memory).",
     )
+    progress: str = _setting(
+        "auto",
+        "How a real build shows itself: tty (a live view; a status board for a matrix build), plain "
+        "(prefixed log lines, for CI), quiet (only step results, the summary and errors), or auto (tty "
+        "on a terminal that can show it, else plain).",
+        choices=("auto", "tty", "plain", "quiet"),
+    )
     context_warn_mb: int | None = _setting(
         500,
         "Warn before a build when the build context (after its ignore file) is larger than this many MB.",

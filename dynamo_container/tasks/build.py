@@ -33,6 +33,7 @@ EFA_SETTINGS = (
     "build_network",
     "log_dir",
     "dry_run",
+    "progress",
 )
 
 
@@ -121,7 +122,9 @@ def tasks(root: Path) -> list[SettingsTask]:
         """Add the AWS EFA layer to an existing runtime, dev or local-dev image."""
         run_efa(cfg, json=json)
 
-    @settings_task(root, "plan", ("build", "engine"), exclude=("dry_run",), extras=(ENV_FILE, JSON, BAKE))
+    @settings_task(
+        root, "plan", ("build", "engine"), exclude=("dry_run", "progress"), extras=(ENV_FILE, JSON, BAKE)
+    )
     def plan(c: Context, cfg: Config, json: bool = False, bake: str | None = None) -> None:
         """Print the plan of a build (several frameworks and CUDA versions allowed) or write it for bake."""
         run_plan(cfg, json=json, bake=bake)
