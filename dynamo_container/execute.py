@@ -336,8 +336,9 @@ def run_or_skip(
     """Skip a step that is up to date; else run it, check it built its image, record what its key built."""
     verdict = keys.up_to_date(step) if keys is not None else None
     if verdict is not None and verdict.image:
-        return StepResult(step, index, key=verdict.key, up_to_date=True)
+        return StepResult(step, index, key=verdict.key, up_to_date=True, reason=verdict.reason)
     result = run()
+    result.reason = verdict.reason if verdict is not None else ""
     image = check_built(result, engine)
     if verdict is not None and verdict.key:
         result.key = verdict.key

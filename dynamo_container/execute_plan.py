@@ -45,7 +45,7 @@ class PlanLike(Protocol):
 
 def result_rows(
     results: Sequence[StepResult], steps: Sequence[Step] = ()
-) -> list[tuple[str, str, str, str, str]]:
+) -> list[tuple[str, str, str, str, str, str]]:
     """One row per step: what it built, or that it failed (its tags not made) or never ran."""
     rows = []
     for r in results:
@@ -57,15 +57,16 @@ def result_rows(
         if not r.ok:
             tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
         status = "" if r.ok else f" (failed, exit {r.returncode})"
-        rows.append((f"{r.index}. {step.name}{status}", tags, f"{r.seconds:.1f}s", cache, size))
+        why = r.reason if r.ok else (r.problem or "-")
+        rows.append((f"{r.index}. {step.name}{status}", tags, f"{r.seconds:.1f}s", cache, size, why or "-"))
     for index, step in enumerate(steps[len(results) :], len(results) + 1):
         tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
-        rows.append((f"{index}. {step.name} (not run)", tags, "-", "-", "-"))
+        rows.append((f"{index}. {step.name} (not run)", tags, "-", "-", "-", "an earlier step failed"))
     return rows
 
 
 def print_results(results: Sequence[StepResult], stream: TextIO, steps: Sequence[Step] = ()) -> None:
-    columns = ("step", "image tags", "duration", "steps", "size")
+    columns = ("step", "image tags", "duration", "steps", "size", "why it ran")
     render.print_table("Summary", columns, result_rows(results, steps), stream)
 
 

@@ -101,10 +101,8 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
     return {Path(step.log).parent for step in plan.steps if step.log}
 
 
-def build_keys(cfg: Config, eng: Engine) -> BuildKeys | None:
-    """The up-to-date checks of a real build; None with --force (every step runs)."""
-    if cfg.s.force:
-        return None
+def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
+    """The up-to-date checks of a real build (with --force: every step runs, and says so)."""
     from .buildkey import BuildKeys, frontend_identity
 
     s = cfg.s
@@ -112,7 +110,9 @@ def build_keys(cfg: Config, eng: Engine) -> BuildKeys | None:
     identity = frontend_identity(
         s.docker_cli, frontend.buildx, frontend.builder, frontend.driver, eng.version()
     )
-    return BuildKeys(eng, cfg.path(s.log_dir), identity)
+    keys = BuildKeys(eng, cfg.path(s.log_dir), identity)
+    keys.force = s.force
+    return keys
 
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
