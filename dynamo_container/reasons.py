@@ -108,7 +108,7 @@ def not_keyed(why_not: str) -> str:
     """The reason of a step that always runs (buildkey.not_keyable and friends)."""
     if why_not == "--no-cache given":
         return "--no-cache"
-    return f"it always runs: {why_not}"
+    return f"it cannot be skipped: {why_not}"
 
 
 class StepHistory:

@@ -20,6 +20,13 @@ STAGE_TASKS = {
     "runtime": ("runtime", "Build the base image, then the runtime image of the framework."),
 }
 BAKE = Extra("bake", "Also write the plan as a docker buildx bake JSON file to this path.")
+EXPLAIN = Extra(
+    "explain",
+    "Say for every build step whether a build now would run it and why (a dry run: it asks the engine "
+    "for image IDs and hashes the build context; nothing runs or is written).",
+    bool,
+    False,
+)
 # A stage task builds up to its stage: the local-dev layer's settings do not apply, nor (before the
 # runtime image) the EFA layer.
 LOCAL_DEV_SETTINGS = ("dev_image", "uid", "gid")
@@ -54,13 +61,28 @@ def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
     pipeline.build(cfg, plan)
 
 
-def run_build(cfg: Config, *, json: bool = False) -> None:
+def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None:
     from .. import pipeline
 
-    if json and not cfg.s.dry_run:
+    if json and not (cfg.s.dry_run or explain):
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
     plan, note = pipeline.build_plan(cfg)
+    if explain:
+        _explain(pipeline.explain(cfg, plan), json=json)
+        return
     _show_or_run(cfg, plan, note, json=json)
+
+
+def _explain(steps: list[dict[str, Any]], *, json: bool) -> None:
+    if json:
+        render.print_json({"steps": steps})
+        return
+    matrix = len({s["combination"] for s in steps}) > 1
+    for s in steps:
+        where = f"{s['combination']} " if matrix else ""
+        verdict = "would run" if s["runs"] else "up to date"
+        print(f"{where}step {s['index']}/{s['total']} {s['step']}: {verdict}: {s['why']}")
+    print("Explain is a dry run: nothing was run or written.")
 
 
 def run_efa(cfg: Config, *, json: bool = False) -> None:
@@ -112,10 +134,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def tasks(root: Path) -> list[SettingsTask]:
-    @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON))
-    def build(c: Context, cfg: Config, json: bool = False) -> None:
+    @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON, EXPLAIN))
+    def build(c: Context, cfg: Config, json: bool = False, explain: bool = False) -> None:
         """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""
-        run_build(cfg, json=json)
+        run_build(cfg, json=json, explain=explain)
 
     @settings_task(root, "efa", ("engine",), include=EFA_SETTINGS, extras=(ENV_FILE, JSON))
     def efa(c: Context, cfg: Config, json: bool = False) -> None:
