@@ -1,0 +1,122 @@
+"""The live view as a person sees it: a stand-in matrix build typed into a real terminal (tmux).
+
+The test types the command with `send-keys` into a shell in a tmux pane (a private tmux server),
+reads the screen with `capture-pane` while the build runs and after it ends, and asserts what the
+screen shows: one line per combination that moves from queued through "step k of n" to up to date,
+built or failed, and a summary that tells the three apart.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECT
+from tests.integration.conftest import INVOKE, STANDIN_ENV, STANDIN_FAMILY, Names, invoke
+
+COMBINATIONS = ("vllm-cuda12.9", "sglang-cuda12.9", "trtllm-cuda13.1")
+
+
+def family(tmp_path: Path, token: str) -> Path:
+    """The stand-in family with a slow sglang runtime (the board is seen mid-build) and a failing trtllm."""
+    folder = tmp_path / "family"
+    shutil.copytree(STANDIN_FAMILY, folder)
+    for name, instruction in (
+        ("Dockerfile.sglang", f"RUN echo slow-sglang-{token} && sleep 4"),  # never cached: a new token
+        ("Dockerfile.trtllm", "RUN echo trtllm-breaks && exit 3"),
+    ):
+        path = folder / name
+        head, sep, rest = path.read_text().partition(" AS runtime\n")
+        assert sep, f"no runtime stage in {name}"
+        path.write_text(head + sep + instruction + "\n" + rest)
+    return folder
+
+
+class Terminal:
+    """A shell in a 200x50 tmux pane of a tmux server of its own."""
+
+    def __init__(self, socket: str, env: dict[str, str]) -> None:
+        self.socket = socket
+        shell = ["env", "-u", "CI", "-u", "NO_COLOR", "TERM=xterm-256color"]
+        shell += [f"{k}={v}" for k, v in env.items()] + ["bash", "--norc", "--noprofile"]
+        self.tmux("new-session", "-d", "-x", "200", "-y", "50", "-c", str(PROJECT), shlex.join(shell))
+
+    def tmux(self, *args: str) -> str:
+        r = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def type(self, line: str) -> None:
+        self.tmux("send-keys", "-t", "0", "-l", line)
+        self.tmux("send-keys", "-t", "0", "Enter")
+
+    def screen(self, history: bool = False) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "0", *(["-S", "-500"] if history else []))
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def terminal(names: Names, tmp_path: Path) -> Iterator[Terminal]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs tmux for the live-view test (scripts/setup installs it)", pytrace=False)
+        pytest.skip("tmux is not installed (scripts/setup installs it)")
+    env = {
+        **names.env(),
+        "DYNAMO_CONTAINER_DIR": str(family(tmp_path, names.token)),
+        "DYNAMO_LOG_DIR": str(tmp_path / "logs"),
+    }
+    # vllm is built once beforehand, so that the matrix finds it up to date
+    r = invoke("build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    term = Terminal(names.token, env)
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def board_line(screen: str, key: str) -> str:
+    """The board's line of one combination (the first line that starts with its name)."""
+    return next((line.strip() for line in screen.splitlines() if line.strip().startswith(key + " ")), "")
+
+
+def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(terminal: Terminal) -> None:
+    command = [INVOKE, "build", "--env-file", STANDIN_ENV, "--framework", "vllm,sglang,trtllm"]
+    terminal.type(shlex.join([*command, "--target", "runtime", "--jobs", "1"]) + '; echo "ex""it=$?"')
+    screens: list[str] = []  # ("ex""it=" is typed: only the shell's echo shows "exit=")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        screens.append(terminal.screen())
+        if "exit=" in screens[-1]:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the build did not end within 300 s:\n" + screens[-1])
+    live = [s for s in screens if "combinations finished" in s and "exit=" not in s]
+    assert live, "no screen showed the board while the build ran:\n" + screens[0]
+    # while it runs: one line per combination, sglang at a step with BuildKit's instruction and counts
+    running = [s for s in live if board_line(s, "sglang-cuda12.9").split()[1:3] == ["step", "2"]]
+    assert running, "sglang was never seen at its second step:\n" + live[-1]
+    assert all(board_line(running[-1], key) for key in COMBINATIONS), running[-1]
+    assert any("cached so far · [runtime " in board_line(s, "sglang-cuda12.9") for s in running)
+    assert not any(line.startswith("#") for line in running[-1].splitlines())  # no BuildKit log lines
+    assert board_line(running[-1], "trtllm-cuda13.1").split()[1:] == ["queued", "-"]  # one job at a time
+    assert board_line(running[-1], "vllm-cuda12.9").split()[1:4] == ["up", "to", "date"]
+    # at the end: the board as it ended, then the summary
+    final = terminal.screen(history=True)
+    assert "exit=1" in final
+    assert board_line(final, "vllm-cuda12.9").split()[1:4] == ["up", "to", "date"]
+    assert board_line(final, "sglang-cuda12.9").split()[1] == "built"
+    assert board_line(final, "trtllm-cuda13.1").split()[1:5] == ["failed", "at", "step", "framework"]
+    assert "Matrix summary: 1 built, 1 up to date, 1 failed" in final
+    assert "error: 1 of 3 combinations failed: trtllm-cuda13.1" in final
