@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from . import render
 from .engine import Engine
 from .errors import StepFailed
-from .execute import StepResult, StepRunner, run_chain, run_or_skip
+from .execute import StepResult, StepRunner, failure_report, run_chain, run_or_skip
 from .execute_plan import done_line
 from .plan.matrix import MatrixPlan
 from .plan.model import BuildPlan, Step
@@ -170,12 +170,25 @@ def execute_matrix(
     outcomes = [fut.result() for fut in running]
     print_outcomes(outcomes, runner, out)
     failed = [o for o in outcomes if not o.ok]
+    if mode != "plain":  # the board and quiet showed no output lines: say why each failed
+        _failures(failed, runner, out)
     if failed:
         raise StepFailed(
             f"{len(failed)} of {len(outcomes)} combinations failed: " + ", ".join(o.plan.key for o in failed),
             next(o.returncode for o in failed) or 1,
         )
     return outcomes
+
+
+def _failures(failed: Sequence[Outcome], runner: StepRunner, out: TextIO) -> None:
+    for o in failed:
+        last = o.results[-1] if o.results else None
+        if last is None or last.stopped:
+            continue
+        print(
+            f"\n{o.plan.key}: " + failure_report(last, len(o.plan.steps), runner.log_path(last.step)),
+            file=out,
+        )
 
 
 def print_outcomes(outcomes: Sequence[Outcome], runner: StepRunner, stream: TextIO) -> None:

@@ -120,3 +120,5 @@ def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(terminal: T
     assert board_line(final, "trtllm-cuda13.1").split()[1:5] == ["failed", "at", "step", "framework"]
     assert "Matrix summary: 1 built, 1 up to date, 1 failed" in final
     assert "error: 1 of 3 combinations failed: trtllm-cuda13.1" in final
+    # the board showed no log lines: the failure is explained after the summary, with its log's end
+    assert "trtllm-cuda13.1: step 2/2 (framework: " in final and "instruction RUN echo trtllm-breaks" in final
