@@ -66,7 +66,7 @@ def result_rows(
 
 
 def print_results(results: Sequence[StepResult], stream: TextIO, steps: Sequence[Step] = ()) -> None:
-    columns = ("step", "image tags", "duration", "steps", "size", "why it ran")
+    columns = ("step", "image tags", "duration", "steps", "size", "why")
     render.print_table("Summary", columns, result_rows(results, steps), stream)
 
 
