@@ -2,8 +2,9 @@
 
 The test types the command with `send-keys` into a shell in a tmux pane (a private tmux server),
 reads the screen with `capture-pane` while the build runs and after it ends, and asserts what the
-screen shows: one line per combination that moves from queued through "step k of n" to up to date,
-built or failed, and a summary that tells the three apart.
+screen shows: for a matrix build one line per combination that moves from queued through "step k of
+n" to up to date, built or failed, and a summary that tells the three apart; for a single build a
+live line per step (the instruction BuildKit runs, the counts so far) over its last output lines.
 """
 
 from __future__ import annotations
@@ -64,25 +65,40 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
 
 
-@pytest.fixture
-def terminal(names: Names, tmp_path: Path) -> Iterator[Terminal]:
+def _tmux() -> None:
     if shutil.which("tmux") is None:
         if os.environ.get("CI"):
             pytest.fail("CI needs tmux for the live-view test (scripts/setup installs it)", pytrace=False)
         pytest.skip("tmux is not installed (scripts/setup installs it)")
-    env = {
-        **names.env(),
-        "DYNAMO_CONTAINER_DIR": str(family(tmp_path, names.token)),
-        "DYNAMO_LOG_DIR": str(tmp_path / "logs"),
-    }
-    # vllm is built once beforehand, so that the matrix finds it up to date
-    r = invoke("build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    term = Terminal(names.token, env)
+
+
+@pytest.fixture
+def build_env(names: Names, tmp_path: Path) -> dict[str, str]:
+    _tmux()
+    family_dir = str(family(tmp_path, names.token))
+    return {**names.env(), "DYNAMO_CONTAINER_DIR": family_dir, "DYNAMO_LOG_DIR": str(tmp_path / "logs")}
+
+
+@pytest.fixture
+def terminal(names: Names, build_env: dict[str, str]) -> Iterator[Terminal]:
+    term = Terminal(names.token, build_env)
     try:
         yield term
     finally:
         term.close()
+
+
+def run_to_the_end(terminal: Terminal, argv: list[str]) -> list[str]:
+    """Type the command, then read the screen every 0.2 s until the shell says it ended."""
+    terminal.type(shlex.join(argv) + '; echo "ex""it=$?"')  # typed "ex""it=": only the echo shows "exit="
+    screens: list[str] = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        screens.append(terminal.screen())
+        if "exit=" in screens[-1]:
+            return screens
+        time.sleep(0.2)
+    pytest.fail("the build did not end within 300 s:\n" + screens[-1])
 
 
 def board_line(screen: str, key: str) -> str:
@@ -90,18 +106,16 @@ def board_line(screen: str, key: str) -> str:
     return next((line.strip() for line in screen.splitlines() if line.strip().startswith(key + " ")), "")
 
 
-def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(terminal: Terminal) -> None:
+def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(
+    terminal: Terminal, build_env: dict[str, str]
+) -> None:
+    # vllm is built once beforehand, so that the matrix finds it up to date
+    r = invoke(
+        "build", "--env-file", STANDIN_ENV, "--framework", "vllm", "--target", "runtime", env=build_env
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     command = [INVOKE, "build", "--env-file", STANDIN_ENV, "--framework", "vllm,sglang,trtllm"]
-    terminal.type(shlex.join([*command, "--target", "runtime", "--jobs", "1"]) + '; echo "ex""it=$?"')
-    screens: list[str] = []  # ("ex""it=" is typed: only the shell's echo shows "exit=")
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        screens.append(terminal.screen())
-        if "exit=" in screens[-1]:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the build did not end within 300 s:\n" + screens[-1])
+    screens = run_to_the_end(terminal, [*command, "--target", "runtime", "--jobs", "1"])
     live = [s for s in screens if "combinations finished" in s and "exit=" not in s]
     assert live, "no screen showed the board while the build ran:\n" + screens[0]
     # while it runs: one line per combination, sglang at a step with BuildKit's instruction and counts
@@ -122,3 +136,19 @@ def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(terminal: T
     assert "error: 1 of 3 combinations failed: trtllm-cuda13.1" in final
     # the board showed no log lines: the failure is explained after the summary, with its log's end
     assert "trtllm-cuda13.1: step 2/2 (framework: " in final and "instruction RUN echo trtllm-breaks" in final
+
+
+def test_a_single_build_on_a_terminal_shows_a_live_line_per_step(terminal: Terminal) -> None:
+    command = [INVOKE, "build", "--env-file", STANDIN_ENV, "--framework", "sglang", "--target", "runtime"]
+    screens = run_to_the_end(terminal, command)
+    live = [s for s in screens if "2/2 framework · " in s and "exit=" not in s]
+    slow = [s for s in live if "[runtime 2/" in s and "RUN echo slow-sglang-" in s]
+    assert slow, "the slow instruction was never seen:\n" + (live or screens)[-1]
+    line = next(x for x in slow[-1].splitlines() if "2/2 framework · " in x)
+    assert line.split()[1:4] == ["2/2", "framework", "·"] and " cached so far · [runtime 2/" in line
+    assert any("slow-sglang-" in x and x.startswith("#") for x in slow[-1].splitlines()[1:])  # its last lines
+    final = terminal.screen(history=True)
+    assert "exit=0" in final
+    assert "Step 1/2 base done in " in final and "Step 2/2 framework done in " in final
+    assert "; ran because " in final and "Summary" in final
+    assert "#1 [internal]" not in final  # the whole log never streams: only the live lines, then cleared
