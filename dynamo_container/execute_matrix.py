@@ -26,7 +26,7 @@ from .execute_plan import done_line
 from .plan.matrix import MatrixPlan
 from .plan.model import BuildPlan, Step
 from .signals import stop_of, stopped
-from .views import Display, PlainDisplay, QuietDisplay, choose, live
+from .views import Display, LiveRegion, PlainDisplay, QuietDisplay, choose
 from .views_board import Board, BoardDisplay
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def execute_matrix(
         if board is None:
             _wait(set(running), runner)
         else:
-            with live(board, out):
+            with LiveRegion(board, out):
                 _wait(set(running), runner)
             print("\n".join(board.lines()), file=out)  # the board as it ended stays on the screen
     outcomes = [fut.result() for fut in running]

@@ -138,7 +138,7 @@ def _run(step: Step, index: int, total: int, mode: str, runner: StepRunner, out:
         file=out,
     )
     view = views.LiveStep(title, time.monotonic())
-    with views.live(view, out):
+    with views.LiveRegion(view, out):
         return runner.run(step, index, view)
 
 

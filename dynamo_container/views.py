@@ -127,8 +127,8 @@ class LiveStep:
         return Group(*lines)
 
 
-class live:
-    """`with live(renderable, stream)`: redraw `renderable` in place on `stream` until the block ends."""
+class LiveRegion:
+    """`with LiveRegion(renderable, stream)`: `renderable` redrawn in place until the block ends."""
 
     def __init__(self, renderable: Any, stream: TextIO | None = None) -> None:
         from rich.console import Console
@@ -137,13 +137,9 @@ class live:
         console = Console(file=stream or sys.stdout)
         self._live = Live(renderable, console=console, refresh_per_second=4, transient=True)
 
-    def __enter__(self) -> live:
+    def __enter__(self) -> LiveRegion:
         self._live.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._live.stop()
-
-    def print(self, text: str) -> None:
-        """A line above the live region, kept when the region is redrawn."""
-        self._live.console.print(text, highlight=False, markup=False)
