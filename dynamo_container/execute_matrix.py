@@ -106,9 +106,16 @@ def _chain(
         out.returncode = failed.returncode
     out.seconds = time.monotonic() - started
     if board is not None:
-        board.finish(plan.key, out.status, _tally(out))
+        why = _why(out)
+        board.finish(plan.key, out.status, _tally(out) + (f"; {why}" if why else ""))
     receipt(plan)(out.results, "built" if ok else out.status)
     return out
+
+
+def _why(o: Outcome) -> str:
+    """Why the first step that built ran ('' when none did): what a rebuild of the combination was for."""
+    ran = next((r for r in o.results if r.ok and not r.up_to_date and r.reason), None)
+    return f"{ran.step.name} ran because {ran.reason}" if ran else ""
 
 
 def _tally(o: Outcome) -> str:
@@ -198,11 +205,11 @@ def print_outcomes(outcomes: Sequence[Outcome], runner: StepRunner, stream: Text
         tags = "\n".join(o.plan.final_tags) if o.ok else "(not built)"
         logs = o.plan.steps[0].log if o.plan.steps else str(runner.log_dir)
         folder = os.path.dirname(logs or "")
-        rows.append((o.plan.key, o.status, _tally(o), f"{o.seconds:.1f}s", tags, folder))
+        rows.append((o.plan.key, o.status, _tally(o), f"{o.seconds:.1f}s", tags, folder, _why(o) or "-"))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("built", "up to date")}
     failed = len(outcomes) - sum(counts.values())
     title = f"Matrix summary: {counts['built']} built, {counts['up to date']} up to date, {failed} failed"
     print(file=stream)
     render.print_table(
-        title, ("combination", "status", "steps", "duration", "image tags", "logs"), rows, stream
+        title, ("combination", "status", "steps", "duration", "image tags", "logs", "why"), rows, stream
     )

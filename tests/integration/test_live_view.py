@@ -131,6 +131,7 @@ def test_a_matrix_build_on_a_terminal_shows_one_line_per_combination(
     assert "exit=1" in final
     assert board_line(final, "vllm-cuda12.9").split()[1:4] == ["up", "to", "date"]
     assert board_line(final, "sglang-cuda12.9").split()[1] == "built"
+    assert "2 built; base ran because first build of this step" in board_line(final, "sglang-cuda12.9")
     assert board_line(final, "trtllm-cuda13.1").split()[1:5] == ["failed", "at", "step", "framework"]
     assert "Matrix summary: 1 built, 1 up to date, 1 failed" in final
     assert "error: 1 of 3 combinations failed: trtllm-cuda13.1" in final

@@ -138,11 +138,11 @@ def test_the_board_has_one_line_per_combination() -> None:
     assert trtllm.split() == ["trtllm-cuda13.1", "queued", "-"]
 
 
-def _outcome(key: str, status: str, up: list[bool], ok: bool = True) -> Outcome:
+def _outcome(key: str, status: str, up: list[bool], ok: bool = True, reason: str = "") -> Outcome:
     steps = tuple(Step(f"s{i}", "s", ("true",)) for i in range(len(up)))
     plan: Any = SimpleNamespace(key=key, final_tags=(f"img:{key}",), steps=steps)
     results = [
-        StepResult(s, i, up_to_date=u, returncode=0 if ok else 1)
+        StepResult(s, i, up_to_date=u, returncode=0 if ok else 1, reason=reason)
         for i, (s, u) in enumerate(zip(steps, up, strict=True))
     ]
     return Outcome(plan, status=status, results=results)
@@ -151,7 +151,7 @@ def _outcome(key: str, status: str, up: list[bool], ok: bool = True) -> Outcome:
 def test_the_matrix_summary_tells_up_to_date_from_built_and_failed(tmp_path: Path) -> None:
     outcomes = [
         _outcome("vllm-cuda12.9", "up to date", [True, True]),
-        _outcome("sglang-cuda12.9", "built", [True, False]),
+        _outcome("sglang-cuda12.9", "built", [True, False], reason="build context files: a.py changed"),
         _outcome("trtllm-cuda13.1", "failed at step s0", [False], ok=False),
     ]
     out = io.StringIO()
@@ -161,4 +161,6 @@ def test_the_matrix_summary_tells_up_to_date_from_built_and_failed(tmp_path: Pat
     rows = {line.split()[0]: line for line in lines[3:]}
     assert " up to date " in rows["vllm-cuda12.9"] and "2 up to date" in rows["vllm-cuda12.9"]
     assert " built " in rows["sglang-cuda12.9"] and "1 built, 1 up to date" in rows["sglang-cuda12.9"]
+    assert rows["sglang-cuda12.9"].endswith("s1 ran because build context files: a.py changed")
+    assert rows["vllm-cuda12.9"].endswith(" -")  # up to date: nothing ran
     assert "failed at step s0" in rows["trtllm-cuda13.1"] and "(not built)" in rows["trtllm-cuda13.1"]
