@@ -312,7 +312,7 @@ def progress_of_logs(paths: Sequence[str]) -> list[BuildProgress]:
 
 
 def rebuilt(prog: BuildProgress) -> list[str]:
-    return [f"[{v.stage}] {v.instruction[:70]}" for v in prog.vertices.values() if v.done and not v.cached]
+    return [f"[{v.stage}] {v.instruction[:70]}" for v in prog.vertices.values() if v.ran]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -52,10 +52,13 @@ from .errors import DynamoError
 from .keyenv import key_environment
 from .keystore import CACHE_NAME, KeyStore, StatCache, Warnings
 from .plan.model import Step
+from .reasons import FORCED, StepHistory, not_keyed
+from .secrets import mask_text
 
 SCHEMA = "dynamo-container build key 2"
 Stamp = tuple[int, ...]
 Stamps = dict[str, "Stamp | None"]  # path -> its stamp before it was read (None: absent)
+Inputs = dict[str, Any]  # what a key was made of, kept to say what changed (reasons.py)
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}|(?P<bare>[A-Za-z_]\w*))"
 )
@@ -143,10 +146,17 @@ def stamp_of(path: Path) -> Stamp | None:
         return None
 
 
-def tree_digest(root: Path, matcher: Matcher, cache: StatCache, stamps: Stamps | None = None) -> str | None:
+def tree_digest(
+    root: Path,
+    matcher: Matcher,
+    cache: StatCache,
+    stamps: Stamps | None = None,
+    files: dict[str, str] | None = None,
+) -> str | None:
     """Paths, modes, contents and link targets of what a context sends; None when unreadable.
 
-    With `stamps`, the stamp of the root and of every entry sent, taken before it is read.
+    With `stamps`, the stamp of the root and of every entry sent, taken before it is read; with
+    `files`, each entry's own line of the digest (reasons.py names the files that changed).
     """
     sha = hashlib.sha256()
     unreadable: list[str] = []
@@ -163,6 +173,8 @@ def tree_digest(root: Path, matcher: Matcher, cache: StatCache, stamps: Stamps |
             else:
                 detail = ""
             sha.update(f"{rel}\0{kind}\0{stat.S_IMODE(st.st_mode):o}\0{detail}\n".encode())
+            if files is not None:
+                files[rel] = f"{kind}:{stat.S_IMODE(st.st_mode):o}:{detail}"
     except OSError:
         return None
     finally:
@@ -176,6 +188,7 @@ class Verdict:
     key: str  # "" when the step cannot be keyed
     image: str = ""  # the image ID when the step is up to date
     why: str = ""  # why it cannot be keyed
+    reason: str = ""  # why it runs (reasons.py), or which image it keeps
 
 
 class BuildKeys:
@@ -200,30 +213,44 @@ class BuildKeys:
         self.warnings = Warnings(warn)
         self.store = KeyStore(self.folder, self.warnings)
         self.cache = StatCache(self.folder / CACHE_NAME, self.warnings)
-        self._before: dict[str, Stamps] = {}  # key -> what it read, from up_to_date until record
+        self.history = StepHistory(self.folder / "steps", self.warnings)
+        self.force = False  # --force: every step runs, nothing is recorded
+        self._before: dict[str, tuple[Stamps, Inputs]] = {}  # key -> what it read, until record
         self._lock = threading.Lock()
 
     def key(self, step: Step) -> Verdict:
         return self._compute(step)[0]
 
-    def _compute(self, step: Step) -> tuple[Verdict, Stamps]:
-        """The step's key (or why it has none) and the stamp of everything read to compute it."""
+    def _compute(self, step: Step) -> tuple[Verdict, Stamps, Inputs]:
+        """The step's key (or why it has none), the stamp of everything read for it, its inputs."""
         why = not_keyable(step)
         if why:
-            return Verdict("", why=why), {}
+            return Verdict("", why=why, reason=not_keyed(why)), {}, {}
         stamps: Stamps = {}
+        files: dict[str, str] = {}
         try:
-            parts = self._inputs(step, stamps)
+            parts = self._inputs(step, stamps, files)
         except OSError:  # a file went away or became unreadable between listing and reading it
             parts = "an unreadable file among its inputs"
         if isinstance(parts, str):
-            return Verdict("", why=parts), stamps
+            return Verdict("", why=parts, reason=not_keyed(parts)), stamps, {}
         environ = os.environ if self.environ is None else self.environ
         env = key_environment(environ, step.env)
         text = json.dumps([SCHEMA, self.frontend_id, list(step.argv), env, *parts], sort_keys=True)
-        return Verdict(hashlib.sha256(text.encode()).hexdigest()), stamps
+        dockerfile, images, _, named = parts
+        inputs: Inputs = {
+            "command": [mask_text(word) for word in step.argv],
+            "frontend": self.frontend_id,
+            **env,
+            "dockerfile": dockerfile,
+            "dockerfile_path": step.dockerfile,
+            "images": images,
+            "files": files,
+            "named": named,
+        }
+        return Verdict(hashlib.sha256(text.encode()).hexdigest()), stamps, inputs
 
-    def _inputs(self, step: Step, stamps: Stamps) -> list[Any] | str:
+    def _inputs(self, step: Step, stamps: Stamps, files: dict[str, str]) -> list[Any] | str:
         dockerfile = Path(step.dockerfile or "")
         context = Path(step.context or ".")
         ignore_files = (dockerfile.with_name(dockerfile.name + ".dockerignore"), context / IGNORE_FILE)
@@ -241,7 +268,7 @@ class BuildKeys:
         missing = [r for r, image in found.items() if image is None]
         if missing:
             return f"{missing[0]} is not on the engine"
-        main = tree_digest(context, matcher, self.cache, stamps)
+        main = tree_digest(context, matcher, self.cache, stamps, files)
         named = self._named_contexts(step, df, stamps)
         if main is None or isinstance(named, str):
             return named if isinstance(named, str) else "an unreadable file in the build context"
@@ -282,25 +309,31 @@ class BuildKeys:
         return None if None in out.values() else out
 
     def up_to_date(self, step: Step) -> Verdict:
-        """The key, and the image ID when the engine still has what this key built under every tag."""
-        verdict, stamps = self._compute(step)
+        """The key, and the image ID when the engine still has what this key built under every tag.
+
+        Either way with its reason: the image it keeps, or why the step runs (reasons.py).
+        """
+        if self.force:
+            return Verdict("", why="--force given", reason=FORCED)
+        verdict, stamps, inputs = self._compute(step)
         if not verdict.key:
             return verdict
         image = self.store.image(verdict.key)
         if image and all(found == image for found in self.engine.image_ids(list(step.tags)).values()):
-            return Verdict(verdict.key, image)
+            return Verdict(verdict.key, image, reason=f"kept {image} (build key {verdict.key[:12]})")
         with self._lock:
-            self._before[verdict.key] = stamps
-        return verdict
+            self._before[verdict.key] = (stamps, inputs)
+        return Verdict(verdict.key, reason=self.history.reason(step, inputs, recorded=bool(image)))
 
     def record(self, step: Step, key: str, image: str | None) -> bool:
         """Record what a successful step built under `key`, if nothing it read changed meanwhile."""
         with self._lock:
-            before = self._before.pop(key, None)
-        if not (key and image) or before is None:
+            before_and_inputs = self._before.pop(key, None)
+        if not (key and image) or before_and_inputs is None:
             return False
+        before, inputs = before_and_inputs
         try:
-            after, stamps = self._compute(step)
+            after, stamps, _ = self._compute(step)
         except Exception:  # the engine can fail in several unrelated types; not recording is safe
             return False
         changed = first_change(before, stamps) or ("one of its inputs" if after.key != key else "")
@@ -311,7 +344,10 @@ class BuildKeys:
                 "new version; not recorded as up to date (the next build runs the step again)",
             )
             return False
-        return self.store.write(key, step.name, step.tags, image)
+        if not self.store.write(key, step.name, step.tags, image):
+            return False
+        self.history.write(step, key, inputs)
+        return True
 
     def save(self) -> None:
         self.cache.save()

@@ -1,6 +1,6 @@
 """The executor: runs the steps of plans through the docker CLI (and host commands), one loop for all.
 
-Output is streamed live (a status line on a terminal, prefixed plain lines in CI or a pipe), each
+Output goes to a display (views.py: a live view, prefixed plain lines, or nothing), each
 step writes its log, secrets are masked everywhere, a failure names the step, stage and
 instruction, and Ctrl-C (or SIGTERM, see signals.py) stops the running processes. `run_chain` is the
 one step loop: a single build runs one chain, a matrix build one chain per combination, in threads;
@@ -13,15 +13,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING
 
 from . import render
 from .engine import Engine
@@ -36,6 +34,7 @@ from .progress import BuildProgress
 from .pullfail import pull_failure
 from .secrets import masker
 from .signals import CTRL_C, Stop, held_signals, stop_of
+from .views import Display
 
 TAIL_LINES = 25
 
@@ -52,69 +51,11 @@ class StepResult:
     up_to_date: bool = False  # skipped: the engine has what this key built under every tag
     stopped: str = ""  # set when a signal stopped the step: the stop's word ("interrupted", ...)
     problem: str = ""  # why a step failed that docker did not fail: its log, no image built (one line)
+    reason: str = ""  # why it ran, or which image it kept (buildkey.Verdict.reason)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
-
-
-def is_ci() -> bool:
-    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
-
-
-class Display(Protocol):
-    def line(self, text: str) -> None: ...
-
-    def status(self, text: str) -> None: ...
-
-
-class PlainDisplay:
-    """One prefixed line per output line: readable in CI logs and pipes (thread-safe)."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, prefix: str, started: float, stream: TextIO) -> None:
-        self.prefix, self.started, self.stream = prefix, started, stream
-
-    def line(self, text: str) -> None:
-        elapsed = time.monotonic() - self.started
-        with self._lock:
-            print(f"[{self.prefix} {elapsed:5.0f}s] {text}", file=self.stream, flush=True)
-
-    def status(self, text: str) -> None:
-        pass
-
-
-class RichDisplay:
-    """Output lines dimmed, under a live status line with the step name, elapsed time and instruction."""
-
-    def __init__(self, live: Any, prefix: str, started: float) -> None:
-        self.live, self.prefix, self.started = live, prefix, started
-        self.current = ""
-
-    def line(self, text: str) -> None:
-        from rich.text import Text
-
-        self.live.console.print(Text(text, style="dim"), highlight=False)
-        self.status(self.current)
-
-    def status(self, text: str) -> None:
-        from rich.spinner import Spinner
-
-        self.current = text
-        elapsed = time.monotonic() - self.started
-        self.live.update(Spinner("dots", text=f"{self.prefix} · {elapsed:.0f}s · {text[:100]}"))
-
-
-@contextmanager
-def live_display(prefix: str, started: float, stream: TextIO) -> Iterator[Display]:
-    if is_ci():
-        yield PlainDisplay(prefix, started, stream)
-        return
-    from rich.live import Live
-
-    with Live(refresh_per_second=8, transient=True) as live:
-        yield RichDisplay(live, prefix, started)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -206,7 +147,7 @@ class StepRunner:
         return Path(step.log) if step.log else self.log_dir / f"{step.name}.log"
 
     def run(self, step: Step, index: int, display: Display) -> StepResult:
-        result = StepResult(step, index)
+        result = StepResult(step, index, progress=BuildProgress(no_cache="--no-cache" in step.argv))
         if self.stopping.is_set():  # after a stop nothing starts, and no log is overwritten
             result.stopped, result.returncode = self.stop.word, self.stop.exit_code
             return result
@@ -283,8 +224,8 @@ class StepRunner:
                     watch.wake.set()
                 result.progress.feed(line)
                 display.line(line)
-                if result.progress.current:
-                    display.status(result.progress.current)
+                if result.progress.current:  # the instruction, and the counts so far
+                    display.status(f"{result.progress.counts()} so far · {result.progress.current}")
             code = proc.wait()
             code = 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + N, never < 0
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (signals.py), in the main thread
@@ -396,8 +337,9 @@ def run_or_skip(
     """Skip a step that is up to date; else run it, check it built its image, record what its key built."""
     verdict = keys.up_to_date(step) if keys is not None else None
     if verdict is not None and verdict.image:
-        return StepResult(step, index, key=verdict.key, up_to_date=True)
+        return StepResult(step, index, key=verdict.key, up_to_date=True, reason=verdict.reason)
     result = run()
+    result.reason = verdict.reason if verdict is not None else ""
     image = check_built(result, engine)
     if verdict is not None and verdict.key:
         result.key = verdict.key

@@ -1,7 +1,10 @@
 """Running a matrix build: each combination's chain of steps in a thread, `--jobs` at a time.
 
 A failing combination does not stop the others; each has its own status, log folder and receipt.
-Output lines are prefixed with the combination and step; Ctrl-C (or SIGTERM) stops every running
+On a terminal a status board shows one line per combination (views_board.py); `--progress plain`
+prefixes every output line with the combination and step, `quiet` prints only each step's result.
+The summary tells combinations that were up to date (every step skipped) from built and failed ones.
+Ctrl-C (or SIGTERM) stops every running
 process, the stopped combinations record it, and the ones not started yet never start.
 """
 
@@ -18,10 +21,13 @@ from typing import TYPE_CHECKING, TextIO
 from . import render
 from .engine import Engine
 from .errors import StepFailed
-from .execute import PlainDisplay, StepResult, StepRunner, run_chain, run_or_skip
+from .execute import StepResult, StepRunner, failure_report, run_chain, run_or_skip
+from .execute_plan import done_line
 from .plan.matrix import MatrixPlan
 from .plan.model import BuildPlan, Step
 from .signals import stop_of, stopped
+from .views import Display, LiveRegion, PlainDisplay, QuietDisplay, choose
+from .views_board import Board, BoardDisplay
 
 if TYPE_CHECKING:
     from .buildkey import BuildKeys
@@ -39,6 +45,15 @@ class Outcome:
     seconds: float = 0.0
     returncode: int = 0
     results: list[StepResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("built", "up to date")
+
+    @property
+    def up_to_date(self) -> bool:
+        """Every step skipped: nothing was built."""
+        return bool(self.results) and all(r.up_to_date for r in self.results)
 
 
 def default_jobs() -> int:
@@ -60,29 +75,57 @@ def _chain(
     receipt: ReceiptFor,
     keys: BuildKeys | None,
     engine: Engine,
+    board: Board | None = None,
+    mode: str = "plain",
 ) -> Outcome:
     out = Outcome(plan)
     started = time.monotonic()
+    total = len(plan.steps)
 
     def one(step: Step, index: int) -> StepResult:
-        display = PlainDisplay(f"{plan.key} {step.name}", time.monotonic(), stream)
+        prefix = f"{plan.key} {step.name}"
+        shown = PlainDisplay(prefix, time.monotonic(), stream)  # the step's result lines, in plain and quiet
+        display: Display = shown if mode == "plain" else QuietDisplay()
+        if board is not None:
+            board.step(plan.key, index, step.name)
+            display = BoardDisplay(board, plan.key)
         result = run_or_skip(step, index, keys, lambda: runner.run(step, index, display), engine)
-        if result.up_to_date:
-            display.line(f"up to date (build key {result.key[:12]})")
-        if result.problem:
-            display.line(f"error: {result.problem}")
+        if board is None:
+            if result.ok:
+                shown.line(f"step {index}/{total} {done_line(result)}")
+            if result.problem:
+                shown.line(f"error: {result.problem}")
         return result
 
     ok = run_chain(plan.steps, one, out.results)
     if ok:
-        out.status = "built"
+        out.status = "up to date" if out.up_to_date else "built"
     else:
         failed = out.results[-1]
         out.status = failed.stopped or f"failed at step {failed.step.name}"
         out.returncode = failed.returncode
     out.seconds = time.monotonic() - started
-    receipt(plan)(out.results, out.status)
+    if board is not None:
+        why = _why(out)
+        board.finish(plan.key, out.status, _tally(out) + (f"; {why}" if why else ""))
+    receipt(plan)(out.results, "built" if ok else out.status)
     return out
+
+
+def _why(o: Outcome) -> str:
+    """Why the first step that built ran ('' when none did): what a rebuild of the combination was for."""
+    ran = next((r for r in o.results if r.ok and not r.up_to_date and r.reason), None)
+    return f"{ran.step.name} ran because {ran.reason}" if ran else ""
+
+
+def _tally(o: Outcome) -> str:
+    """What the steps of a combination did: '2 up to date', '1 built, 1 up to date', '1 failed'."""
+    up = sum(1 for r in o.results if r.up_to_date)
+    built = sum(1 for r in o.results if r.ok and not r.up_to_date)
+    failed = sum(1 for r in o.results if not r.ok)
+    not_run = len(o.plan.steps) - len(o.results)
+    parts = [(built, "built"), (up, "up to date"), (failed, "failed"), (not_run, "not run")]
+    return ", ".join(f"{n} {word}" for n, word in parts if n)
 
 
 def _wait(pending: set[futures.Future[Outcome]], runner: StepRunner) -> None:
@@ -109,22 +152,33 @@ def execute_matrix(
     receipt: ReceiptFor,
     stream: TextIO | None = None,
     keys: BuildKeys | None = None,
+    progress: str = "auto",
 ) -> list[Outcome]:
     out = stream or sys.stdout
-    for w in mplan.warnings:
+    mode, fallback = choose(progress, out)
+    for w in (*mplan.warnings, *([fallback] if fallback else [])):
         render.warn(w)
     for step in mplan.steps:  # missing secrets fail before any step
         runner.env(step)
     engine.ping()
     print(f"matrix: {len(mplan.plans)} combinations, {jobs} at a time", file=out)
+    board = Board([(p.key, len(p.steps)) for p in mplan.plans]) if mode == "tty" else None
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         running = {
-            pool.submit(_chain, plan, runner, out, receipt, keys, engine): plan for plan in mplan.plans
+            pool.submit(_chain, plan, runner, out, receipt, keys, engine, board, mode): plan
+            for plan in mplan.plans
         }
-        _wait(set(running), runner)
+        if board is None:
+            _wait(set(running), runner)
+        else:
+            with LiveRegion(board, out):
+                _wait(set(running), runner)
+            print("\n".join(board.lines()), file=out)  # the board as it ended stays on the screen
     outcomes = [fut.result() for fut in running]
     print_outcomes(outcomes, runner, out)
-    failed = [o for o in outcomes if o.status != "built"]
+    failed = [o for o in outcomes if not o.ok]
+    if mode != "plain":  # the board and quiet showed no output lines: say why each failed
+        _failures(failed, runner, out)
     if failed:
         raise StepFailed(
             f"{len(failed)} of {len(outcomes)} combinations failed: " + ", ".join(o.plan.key for o in failed),
@@ -133,10 +187,29 @@ def execute_matrix(
     return outcomes
 
 
+def _failures(failed: Sequence[Outcome], runner: StepRunner, out: TextIO) -> None:
+    for o in failed:
+        last = o.results[-1] if o.results else None
+        if last is None or last.stopped:
+            continue
+        print(
+            f"\n{o.plan.key}: " + failure_report(last, len(o.plan.steps), runner.log_path(last.step)),
+            file=out,
+        )
+
+
 def print_outcomes(outcomes: Sequence[Outcome], runner: StepRunner, stream: TextIO) -> None:
-    print("\nMatrix summary", file=stream)
+    """The matrix summary: per combination up to date, built or failed, what its steps did, tags, logs."""
+    rows = []
     for o in outcomes:
-        tags = " ".join(o.plan.final_tags) if o.status == "built" else "(not built)"
+        tags = "\n".join(o.plan.final_tags) if o.ok else "(not built)"
         logs = o.plan.steps[0].log if o.plan.steps else str(runner.log_dir)
         folder = os.path.dirname(logs or "")
-        print(f"  {o.plan.key:<22} {o.status:<28} {o.seconds:6.1f}s  {tags}  logs: {folder}", file=stream)
+        rows.append((o.plan.key, o.status, _tally(o), f"{o.seconds:.1f}s", tags, folder, _why(o) or "-"))
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("built", "up to date")}
+    failed = len(outcomes) - sum(counts.values())
+    title = f"Matrix summary: {counts['built']} built, {counts['up to date']} up to date, {failed} failed"
+    print(file=stream)
+    render.print_table(
+        title, ("combination", "status", "steps", "duration", "image tags", "logs", "why"), rows, stream
+    )

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, Protocol, TextIO
 
-from . import render
+from . import render, views
 from .engine import Engine
 from .errors import StepFailed
 from .execute import (
@@ -15,7 +15,6 @@ from .execute import (
     StepRunner,
     failure_report,
     image_sizes,
-    live_display,
     run_chain,
     run_or_skip,
 )
@@ -46,27 +45,28 @@ class PlanLike(Protocol):
 
 def result_rows(
     results: Sequence[StepResult], steps: Sequence[Step] = ()
-) -> list[tuple[str, str, str, str, str]]:
+) -> list[tuple[str, str, str, str, str, str]]:
     """One row per step: what it built, or that it failed (its tags not made) or never ran."""
     rows = []
     for r in results:
         step = r.step
-        cache = f"{r.progress.cached}/{r.progress.total}" if step.kind == "build" else "-"
+        cache = r.progress.counts() if step.kind == "build" else "-"
         cache = "up to date" if r.up_to_date else cache
         size = ", ".join(render.human_size(v) for v in r.sizes.values()) or "-"
         tags = "\n".join(step.tags) or "-"
         if not r.ok:
             tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
         status = "" if r.ok else f" (failed, exit {r.returncode})"
-        rows.append((f"{r.index}. {step.name}{status}", tags, f"{r.seconds:.1f}s", cache, size))
+        why = r.reason if r.ok else (r.problem or "-")
+        rows.append((f"{r.index}. {step.name}{status}", tags, f"{r.seconds:.1f}s", cache, size, why or "-"))
     for index, step in enumerate(steps[len(results) :], len(results) + 1):
         tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"
-        rows.append((f"{index}. {step.name} (not run)", tags, "-", "-", "-"))
+        rows.append((f"{index}. {step.name} (not run)", tags, "-", "-", "-", "an earlier step failed"))
     return rows
 
 
 def print_results(results: Sequence[StepResult], stream: TextIO, steps: Sequence[Step] = ()) -> None:
-    columns = ("step", "image tags", "duration", "cached/total", "size")
+    columns = ("step", "image tags", "duration", "steps", "size", "why")
     render.print_table("Summary", columns, result_rows(results, steps), stream)
 
 
@@ -77,15 +77,19 @@ def execute_build(
     stream: TextIO | None = None,
     on_finish: OnFinish | None = None,
     keys: BuildKeys | None = None,
+    progress: str = "auto",
 ) -> list[StepResult]:
     """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way.
 
-    With `keys`, a step that is up to date is skipped (see buildkey.py).
+    With `keys`, a step that is up to date is skipped (see buildkey.py). `progress` is the
+    `--progress` mode (views.py).
     """
     out = stream or sys.stdout
-    for w in plan.warnings:
+    mode, fallback = views.choose(progress, out)
+    for w in (*plan.warnings, *([fallback] if fallback else [])):
         render.warn(w)
-    render.print_summary(plan.summary, out)
+    if mode != "quiet":
+        render.print_summary(plan.summary, out)
     for step in plan.steps:  # missing secrets fail before any step
         runner.env(step)
     if any(step.kind != "host" for step in plan.steps):
@@ -93,15 +97,10 @@ def execute_build(
     total = len(plan.steps)
 
     def one(step: Step, index: int) -> StepResult:
-        print(file=out)
-        print(render.style(f"Step {index}/{total}: {step.title}", render.BOLD, out), file=out)
-
-        def run() -> StepResult:
-            render.print_command(step.argv, step.env, out)
-            with live_display(f"{index}/{total} {step.name}", time.monotonic(), out) as display:
-                return runner.run(step, index, display)
-
-        result = run_or_skip(step, index, keys, run, engine)
+        if mode != "quiet":
+            print(file=out)
+            print(render.style(f"Step {index}/{total}: {step.title}", render.BOLD, out), file=out)
+        result = run_or_skip(step, index, keys, lambda: _run(step, index, total, mode, runner, out), engine)
         if result.ok:
             _done(engine, result, index, total, out)
         return result
@@ -121,21 +120,44 @@ def execute_build(
     print_results(results, out)
     if on_finish:
         on_finish(results, "built")
-    if plan.run_hint:
+    if plan.run_hint and mode != "quiet":
         print(f"\nRun it with: {plan.run_hint}", file=out)
     return results
+
+
+def _run(step: Step, index: int, total: int, mode: str, runner: StepRunner, out: TextIO) -> StepResult:
+    """Run one step, shown as the mode asks: its command and prefixed lines, a live view, or nothing."""
+    title = f"{index}/{total} {step.name}"
+    if mode == "quiet":
+        return runner.run(step, index, views.QuietDisplay())
+    if mode == "plain":
+        render.print_command(step.argv, step.env, out)
+        return runner.run(step, index, views.PlainDisplay(title, time.monotonic(), out))
+    print(
+        render.style(f"log: {runner.log_path(step)} (the command is its first line)", render.DIM, out),
+        file=out,
+    )
+    view = views.LiveStep(title, time.monotonic())
+    with views.LiveRegion(view, out):
+        return runner.run(step, index, view)
+
+
+def done_line(result: StepResult) -> str:
+    """How a step ended, in its progress line: up to date (the image kept) or done (counts, why it ran)."""
+    step = result.step
+    if result.up_to_date:
+        return f"up to date: nothing changed since it built {step.tags[0]}; {result.reason}"
+    done = f"done in {result.seconds:.1f}s"
+    if step.kind == "build":
+        done += f" ({result.progress.counts()})"
+    return done + (f"; ran because {result.reason}" if result.reason else "")
 
 
 def _done(engine: Engine, result: StepResult, index: int, total: int, out: TextIO) -> None:
     step = result.step
     if step.kind == "build" and step.tags:
         result.sizes = image_sizes(engine, step.tags[:1])
-    done = f"done in {result.seconds:.1f}s"
-    if result.up_to_date:
-        done = f"up to date: nothing changed since it built {step.tags[0]} (build key {result.key[:12]})"
-    elif step.kind == "build":
-        done += f" ({result.progress.cached}/{result.progress.total} steps cached)"
-    print(render.style(f"Step {index}/{total} {done}", render.DIM, out), file=out)
+    print(render.style(f"Step {index}/{total} {step.name} {done_line(result)}", render.DIM, out), file=out)
 
 
 def _interrupted(

@@ -128,10 +128,8 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
     return {Path(step.log).parent for step in plan.steps if step.log}
 
 
-def build_keys(cfg: Config, eng: Engine) -> BuildKeys | None:
-    """The up-to-date checks of a real build; None with --force (every step runs)."""
-    if cfg.s.force:
-        return None
+def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
+    """The up-to-date checks of a real build (with --force: every step runs, and says so)."""
     from .buildkey import BuildKeys, frontend_identity
 
     s = cfg.s
@@ -139,7 +137,9 @@ def build_keys(cfg: Config, eng: Engine) -> BuildKeys | None:
     identity = frontend_identity(
         s.docker_cli, frontend.buildx, frontend.builder, frontend.driver, eng.version()
     )
-    return BuildKeys(eng, cfg.path(s.log_dir), identity)
+    keys = BuildKeys(eng, cfg.path(s.log_dir), identity)
+    keys.force = s.force
+    return keys
 
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
@@ -156,14 +156,56 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
             def receipt(p: BuildPlan) -> Any:
                 return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
-            return execute_matrix(plan, eng, run, cfg.s.jobs or default_jobs(), receipt, keys=keys)
+            jobs = cfg.s.jobs or default_jobs()
+            return execute_matrix(plan, eng, run, jobs, receipt, keys=keys, progress=cfg.s.progress)
         from .execute_plan import execute_build
 
         on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
-        return execute_build(plan, eng, run, on_finish=on_finish, keys=keys)
+        return execute_build(plan, eng, run, on_finish=on_finish, keys=keys, progress=cfg.s.progress)
     finally:
         if keys is not None:
             keys.save()
+
+
+def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
+    """`invoke build --explain`: for every build step, whether a build now would run it and why.
+
+    A dry run that asks the engine for image IDs and hashes the contexts as a build would, and
+    writes nothing (no key, no file-hash cache, no log folder).
+    """
+    eng = engine(cfg)
+    eng.ping()
+    keys = build_keys(cfg, eng)
+    plans = [plan] if isinstance(plan, BuildPlan) else list(plan.plans)
+    out: list[dict[str, Any]] = []
+    for p in plans:
+        feeder = ""  # an earlier step that runs and whose image this one starts from
+        for index, step in enumerate(p.steps, 1):
+            verdict = keys.up_to_date(step)
+            runs, why = not verdict.image, verdict.reason
+            if feeder and not verdict.key and not keys.force:
+                why = f"step {feeder} runs first and builds the image it starts from"
+            elif verdict.image and feeder:
+                runs, why = (
+                    True,
+                    (
+                        f"step {feeder} runs first and this step starts from its image (skipped after all "
+                        f"if that makes the same image: {verdict.reason})"
+                    ),
+                )
+            out.append(
+                {
+                    "combination": p.key,
+                    "step": step.name,
+                    "index": index,
+                    "total": len(p.steps),
+                    "runs": runs,
+                    "why": why,
+                    "tags": list(step.tags),
+                }
+            )
+            feeder = step.name if runs and step.feeds_next else ("" if runs else feeder)
+    return out
 
 
 def efa_plan(cfg: Config) -> TaskPlan:
@@ -185,7 +227,7 @@ def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
     from .execute import log_folders
 
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
-        return execute_build(plan, eng, runner(cfg))
+        return execute_build(plan, eng, runner(cfg), progress=cfg.s.progress)
 
 
 def run_plan(cfg: Config, command: list[str]) -> RunPlan:

@@ -55,6 +55,7 @@ def make_receipt(
                 "tags": list(r.step.tags),
                 "key": r.key,
                 "up_to_date": r.up_to_date,
+                "reason": r.reason,
             }
         )
     return {

@@ -1,7 +1,7 @@
 """Printing plans and commands: copy-pasteable, one flag per line, dim on a terminal.
 
-Kept free of rich so that a dry run stays fast; ANSI styling only when the stream is a terminal
-and NO_COLOR is not set.
+Kept free of rich so that a dry run stays fast (tables.py loads it for a ruled table); ANSI styling
+only when the stream is a terminal, NO_COLOR is not set and TERM is not dumb.
 """
 
 from __future__ import annotations
@@ -188,23 +188,8 @@ def print_table(
     rows: Iterable[Sequence[str]],
     stream: TextIO | None = None,
 ) -> None:
-    """A table whose cells are never cut: folded on a terminal, plain `a | b | c` lines otherwise.
+    """A table whose cells are never cut (tables.py): ruled on a colour terminal, aligned text elsewhere."""
+    from . import tables
 
-    Tags, image IDs and setting values are what people copy; a pipe or a CI log gets one line per row.
-    """
     stream = stream or sys.stdout
-    rows = [list(r) for r in rows]
-    if not stream.isatty():
-        print(title, file=stream)
-        for row in rows:
-            print("  " + " | ".join(cell.replace("\n", " ") for cell in row), file=stream)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for name in columns:
-        table.add_column(name, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(file=stream).print(table)
+    tables.print_table(title, columns, [list(r) for r in rows], stream, use_color(stream))

@@ -241,6 +241,13 @@ class Settings:
         "one BuildKit solve for every target, shared stages built once; no receipts).",
         choices=("steps", "bake"),
     )
+    progress: str = _setting(
+        "auto",
+        "How a real build shows itself: tty (a live view; a status board for a matrix build), plain "
+        "(prefixed log lines, for CI), quiet (only step results, the summary and errors), or auto (tty "
+        "on a terminal that can show it, else plain).",
+        choices=("auto", "tty", "plain", "quiet"),
+    )
     context_warn_mb: int | None = _setting(
         500,
         "Warn before a build when the build context (after its ignore file) is larger than this many MB.",

@@ -24,6 +24,13 @@ BAKE = Extra(
     "Also write the plan as a docker buildx bake JSON file to this path (- prints it; an existing file "
     "is replaced only if it is a bake file).",
 )
+EXPLAIN = Extra(
+    "explain",
+    "Say for every build step whether a build now would run it and why (a dry run: it asks the engine "
+    "for image IDs and hashes the build context; nothing runs or is written).",
+    bool,
+    False,
+)
 # A stage task builds up to its stage: the local-dev layer's settings do not apply, nor (before the
 # runtime image) the EFA layer.
 LOCAL_DEV_SETTINGS = ("dev_image", "uid", "gid")
@@ -37,6 +44,7 @@ EFA_SETTINGS = (
     "build_network",
     "log_dir",
     "dry_run",
+    "progress",
 )
 
 
@@ -59,13 +67,28 @@ def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
     pipeline.build(cfg, plan)
 
 
-def run_build(cfg: Config, *, json: bool = False) -> None:
+def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None:
     from .. import pipeline
 
-    if json and not cfg.s.dry_run:
+    if json and not (cfg.s.dry_run or explain):
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
     plan, note = pipeline.build_plan(cfg)
+    if explain:
+        _explain(pipeline.explain(cfg, plan), json=json)
+        return
     _show_or_run(cfg, plan, note, json=json)
+
+
+def _explain(steps: list[dict[str, Any]], *, json: bool) -> None:
+    if json:
+        render.print_json({"steps": steps})
+        return
+    matrix = len({s["combination"] for s in steps}) > 1
+    for s in steps:
+        where = f"{s['combination']} " if matrix else ""
+        verdict = "would run" if s["runs"] else "up to date"
+        print(f"{where}step {s['index']}/{s['total']} {s['step']}: {verdict}: {s['why']}")
+    print("Explain is a dry run: nothing was run or written.")
 
 
 def run_efa(cfg: Config, *, json: bool = False) -> None:
@@ -114,17 +137,19 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
 
 
 def tasks(root: Path | None) -> list[SettingsTask]:
-    @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON))
-    def build(c: Context, cfg: Config, json: bool = False) -> None:
+    @settings_task(root, "build", ("build", "engine"), extras=(ENV_FILE, JSON, EXPLAIN))
+    def build(c: Context, cfg: Config, json: bool = False, explain: bool = False) -> None:
         """Build Dynamo images: base image, framework image to --target, then local-dev / EFA layers."""
-        run_build(cfg, json=json)
+        run_build(cfg, json=json, explain=explain)
 
     @settings_task(root, "efa", ("engine",), include=EFA_SETTINGS, extras=(ENV_FILE, JSON))
     def efa(c: Context, cfg: Config, json: bool = False) -> None:
         """Add the AWS EFA layer to an existing runtime, dev or local-dev image."""
         run_efa(cfg, json=json)
 
-    @settings_task(root, "plan", ("build", "engine"), exclude=("dry_run",), extras=(ENV_FILE, JSON, BAKE))
+    @settings_task(
+        root, "plan", ("build", "engine"), exclude=("dry_run", "progress"), extras=(ENV_FILE, JSON, BAKE)
+    )
     def plan(c: Context, cfg: Config, json: bool = False, bake: str | None = None) -> None:
         """Print the plan of a build (several frameworks and CUDA versions allowed) or write it for bake."""
         run_plan(cfg, json=json, bake=bake)

@@ -17,7 +17,7 @@ from dynamo_container import matrix
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, build_info, invoke, standin_build
 
-CACHED = re.compile(r"Step (\d+)/(\d+) done in [0-9.]+s \((\d+)/(\d+) steps cached\)")
+CACHED = re.compile(r"Step (\d+)/(\d+) \S+ done in [0-9.]+s \((\d+)/(\d+) cached\)")
 
 
 def build(names: Names, *args: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:

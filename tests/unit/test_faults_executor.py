@@ -229,7 +229,7 @@ def test_run_or_skip_fails_a_step_that_built_nothing_and_records_no_key(tmp_path
         engine = Images({})
 
         def up_to_date(self, step: Step) -> Any:
-            return type("Verdict", (), {"key": "k" * 64, "image": None})()
+            return type("Verdict", (), {"key": "k" * 64, "image": None, "reason": ""})()
 
         def record(self, *args: Any) -> None:
             recorded.append(args)

@@ -237,7 +237,9 @@ def test_a_full_disk_under_the_key_folder_is_one_warning_and_nothing_half_writte
         full = f"build keys not recorded: cannot write {folder}: the disk is full ("
         assert build.warnings[0].startswith(full)
         assert leftovers(folder) == [] and good.read_bytes() == before
-        assert sorted(p.name for p in folder.iterdir()) == sorted([".filler", good.name])
+        # the earlier record's step inputs (reasons.py) stay as they were, nothing half written beside
+        assert sorted(p.name for p in folder.iterdir()) == sorted([".filler", good.name, "steps"])
+        assert leftovers(folder / "steps") == [] and len(list((folder / "steps").iterdir())) == 1
 
 
 def test_a_disk_that_fills_while_the_file_hash_cache_is_written_keeps_the_old_one(
