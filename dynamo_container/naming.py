@@ -139,6 +139,11 @@ def suggest_build(names: Names, image: str) -> str:
         target = m["target"] or ""
         efa = target == "aws" or target.endswith("-aws")
         target = target.removesuffix("aws").removesuffix("-")
+        if target == "dev":  # no build makes latest-<fw>-dev: the dev image's latest tag has no suffix
+            flags += " --make-efa" if efa else ""
+            dev = f"{names.image_repo}:latest-{m['fw']}" + (f"-cuda{m['cuda']}" if m["cuda"] else "")
+            dev += "-aws" if efa else ""
+            return f"no build tags {image}: a dev build (invoke build {flags}) tags {dev}"
         if target:
             flags += f" --target {target}"
         if efa:

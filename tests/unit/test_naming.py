@@ -116,6 +116,27 @@ def test_suggest_build() -> None:
     assert suggest_build(NAMES, "other/img:1").startswith("pull it (docker pull other/img:1)")
 
 
+@pytest.mark.parametrize(
+    ("image", "hint"),
+    [
+        ("dynamo:latest-vllm-dev", "a dev build (invoke build --framework vllm) tags dynamo:latest-vllm"),
+        (
+            "dynamo:latest-sglang-cuda13.0-dev",
+            "a dev build (invoke build --framework sglang --cuda-version 13.0) tags "
+            "dynamo:latest-sglang-cuda13.0",
+        ),
+        (
+            "dynamo:latest-vllm-dev-aws",
+            "a dev build (invoke build --framework vllm --make-efa) tags dynamo:latest-vllm-aws",
+        ),
+    ],
+)
+def test_a_latest_dev_tag_no_build_makes_names_the_one_it_does(image: str, hint: str) -> None:
+    assert suggest_build(NAMES, image) == f"no build tags {image}: {hint}"
+    built = image_tags(NAMES, "v1", "vllm", "12.9", "dev")
+    assert "dynamo:latest-vllm" in built and "dynamo:latest-vllm-dev" not in built
+
+
 def test_ref_helpers() -> None:
     assert split_ref("reg:5000/a/b:t") == ("reg:5000/a/b", "t")
     assert split_ref("reg:5000/a/b") == ("reg:5000/a/b", "")
