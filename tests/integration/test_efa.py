@@ -37,5 +37,6 @@ def test_efa_refuses_a_missing_image(names: Names) -> None:
     assert r.returncode == 1
     assert r.stderr.strip() == (
         f"error: image {names.image}:latest-sglang-dev is not present on this engine "
-        "(build it: invoke build --framework sglang --target dev)"
+        f"(no build tags {names.image}:latest-sglang-dev: a dev build (invoke build --framework sglang) "
+        f"tags {names.image}:latest-sglang)"
     )
