@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from . import matrix
+from .references import is_registry_host
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,12 @@ def with_suffix(ref: str, suffix: str) -> str:
 def names_registry(ref: str) -> bool:
     """True when an image reference names its registry host (docker's rule: '.' or ':' or localhost)."""
     first, sep, _ = ref.partition("/")
-    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+    return bool(sep) and is_registry_host(first)
+
+
+def registry_of(ref: str) -> str:
+    """The registry host an image reference is pulled from or pushed to (docker.io when it names none)."""
+    return ref.partition("/")[0] if names_registry(ref) else "docker.io"
 
 
 def cuda_suffix(framework: str, cuda: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .engine import Engine
 from .errors import ConfigError, EngineError
 from .frontend import Frontend
-from .naming import names_registry
+from .naming import names_registry, registry_of
 from .plan.model import Step
 
 INLINE_ONLY = "inline"  # the one cache type the docker driver exports without the containerd store
@@ -52,7 +52,7 @@ def pushed_registries(steps: Iterable[Step]) -> list[str]:
     for step in steps:
         if step.kind == "push" or "--push" in step.argv:
             for tag in step.tags:
-                host = tag.split("/", 1)[0]
+                host = registry_of(tag)
                 if names_registry(tag) and host not in hosts:
                     hosts.append(host)
     return hosts

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .naming import registry_of
+
 _SOURCE = re.compile(r"failed to resolve source metadata for (?P<ref>\S+): ")
 _CAUSES = (
     ("unreachable", re.compile(r"no such host|i/o timeout|connection refused|network is unreachable")),
@@ -25,8 +27,7 @@ class PullFailure:
 
     @property
     def registry(self) -> str:
-        first, sep, _ = self.image.partition("/")
-        return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
+        return registry_of(self.image)
 
     def message(self) -> str:
         why = {

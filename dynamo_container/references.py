@@ -22,7 +22,8 @@ _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A
 MAX_NAME = 255
 
 
-def _is_domain(first: str) -> bool:
+def is_registry_host(first: str) -> bool:
+    """Is the first part of an image reference its registry host (docker's rule: '.', ':' or localhost)?"""
     return "." in first or ":" in first or first == "localhost"
 
 
@@ -40,7 +41,7 @@ def registry_problem(registry: str) -> str:
     domain, _, namespace = value.partition("/")
     if not domain:
         return "empty registry"
-    if not _is_domain(domain):  # no host: a namespace on the default registry (docker.io/<namespace>)
+    if not is_registry_host(domain):  # no host: a namespace on the default registry (docker.io/<namespace>)
         domain, namespace = "", value
     elif not _DOMAIN.fullmatch(domain):
         return f"{domain!r} is not a host[:port]"
@@ -55,7 +56,7 @@ def repository_problem(name: str) -> str:
     if len(name) > MAX_NAME:
         return f"longer than {MAX_NAME} characters"
     parts = name.split("/")
-    if len(parts) > 1 and _is_domain(parts[0]):
+    if len(parts) > 1 and is_registry_host(parts[0]):
         if not _DOMAIN.fullmatch(parts[0]):
             return f"{parts[0]!r} is not a host[:port]"
         parts = parts[1:]

@@ -10,18 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .naming import registry_of
 from .plan.model import Step
 
 if TYPE_CHECKING:
     from .doctor_checks import Check
 
 PROBE_SECONDS = 5.0
-
-
-def registry_of(image: str) -> str:
-    """The registry host of an image reference (docker.io when the first part names none)."""
-    first, sep, _ = image.partition("/")
-    return first if sep and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
 def pulled_images(steps: Iterable[Step]) -> list[str]:
