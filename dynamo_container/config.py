@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .grammar import CONTROL
 from .locate import real_family
 from .secrets import (
     SECRET_ENV_VARS,
@@ -152,12 +153,9 @@ def _parse_choice(spec: SettingSpec, raw: Any, where: str) -> str:
     raise ConfigError(f"{_label(spec, where)}: unknown value {raw!r}", hint)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _check_text(spec: SettingSpec, text: str, where: str) -> None:
     """No value holds a control character (a NUL, a newline, an escape): none is ever meant."""
-    bad = _CONTROL.search(text)
+    bad = CONTROL.search(text)
     if bad:
         raise ConfigError(
             f"{_label(spec, where)} {text!r} holds the control character {bad.group()!r}",

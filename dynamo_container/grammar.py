@@ -185,7 +185,7 @@ def volume_problem(spec: str) -> str:
     if len(parts) not in (2, 3) or not all(parts[:2]):
         return "not SRC:DST[:OPTIONS]"
     src, dest = parts[0], parts[1]
-    if _CONTROL.search(spec):
+    if CONTROL.search(spec):
         return "holds a control character"
     if not src.startswith(("/", ".", "~")) and not _VOLUME_NAME.fullmatch(src):
         return f"{src!r} is neither a host path nor a volume name"
@@ -199,12 +199,13 @@ def volume_problem(spec: str) -> str:
     return ""
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 control characters (a NUL, a newline, an escape): no value handed on ever holds one.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def path_problem(path: str) -> str:
     """A path inside a container: absolute, without control characters (a newline, a NUL)."""
-    if _CONTROL.search(path):
+    if CONTROL.search(path):
         return "holds a control character"
     return "" if path.startswith("/") else "not an absolute path"
 
@@ -233,7 +234,7 @@ _CACHE_KEY = re.compile(r"[a-z][a-z0-9_-]*")
 
 def cache_problem(spec: str) -> str:
     """A BuildKit --cache-from/--cache-to: type=T,key=value,... (or, to read, a bare image reference)."""
-    if _CONTROL.search(spec) or " " in spec:
+    if CONTROL.search(spec) or " " in spec:
         return "holds a space or a control character"
     if "=" not in spec:
         from .references import reference_problem
@@ -342,15 +343,6 @@ def cuda_archs_problem(text: str) -> str:
     return "" if _CUDA_ARCHS.fullmatch(text) else "use a ;-list like '90-real;100-real', or all"
 
 
-# S3 and S3-compatible stores differ in their rules; what every one shares: no space, no option.
-_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def bucket_problem(name: str) -> str:
-    return (
-        "" if _BUCKET.fullmatch(name) else "use letters, digits and . _ - (starting with a letter or digit)"
-    )
-
-
-def region_problem(name: str) -> str:
-    return bucket_problem(name)
+# S3 and S3-compatible stores differ in their bucket and region rules; what every one shares is the
+# shape of a docker object name (letters, digits, _ . -, no space, no option): name_problem.
+bucket_problem = region_problem = name_problem
