@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 from . import matrix
 from .errors import ConfigError, DynamoError
 from .keystore import why
+from .secrets import MASK, mask_url_logins
 
 # --------------------------------------------------------------------------------------------------
 # install
@@ -63,10 +64,6 @@ RETRY_DELAY = 2.0  # seconds, doubled after each failed attempt
 _CHUNK = 1 << 16
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(?:[.-][0-9A-Za-z.]+)?")  # fullmatch, ASCII
-# scheme://user:password@ : the password runs to the last @ of the same word, so one holding @ or /
-# is masked whole (a port and path before an @ later in the word are masked too: the safe side).
-_URL_LOGIN = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)\S*@")
-MASK = "****"
 
 
 def mask_url_password(text: str, url: str = "") -> str:
@@ -79,7 +76,7 @@ def mask_url_password(text: str, url: str = "") -> str:
     for value in sorted({password, urllib.parse.unquote(password)}, key=len, reverse=True):
         if len(value) >= 4:  # shorter ones would mask ordinary words
             text = text.replace(value, MASK)
-    return _URL_LOGIN.sub(lambda m: f"{m['head']}{MASK}@", text)
+    return mask_url_logins(text)
 
 
 def _fs_error(what: str, exc: OSError, folder: Path) -> str:

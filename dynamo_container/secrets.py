@@ -44,8 +44,12 @@ _CREDENTIAL_VALUE = re.compile(
     r"(?<![A-Za-z0-9])(hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"
     r"|glpat-[A-Za-z0-9_-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{32,})"
 )
-# scheme://user:password@ : the password part of a URL's user info (RFC 3986; any scheme).
+# scheme://user:password@ : the password part of a URL's user info (RFC 3986; any scheme). Telling
+# one apart (a setting that holds it is refused) reads the strict form; masking reads the password to
+# the last @ of the same word, so one holding @ or / is masked whole (a port and path before a later @
+# are masked too: the safe side).
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*:)(?P<password>[^/?#@\s]+)@")
+_URL_LOGIN = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)\S*@")
 
 
 def looks_like_credential_value(value: str) -> bool:
@@ -111,12 +115,17 @@ def _maskable(values: Iterable[str]) -> list[str]:
     return sorted({v for v in values if len(v) >= MIN_LENGTH}, key=len, reverse=True)
 
 
+def mask_url_logins(text: str) -> str:
+    """`text` with the password of every URL's user info shown as ****: https://user:****@host/..."""
+    return _URL_LOGIN.sub(lambda m: f"{m['head']}{MASK}@", text)
+
+
 def mask_text(text: str, values: Iterable[str] = ()) -> str:
     """`text` with every known credential, URL password and token-format value replaced by ****."""
     for value in _maskable([*_known, *values]):
         if value in text:
             text = text.replace(value, MASK)
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@", text)
+    text = mask_url_logins(text)
     return _CREDENTIAL_VALUE.sub(MASK, text)
 
 
