@@ -163,8 +163,7 @@ def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
         on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
         return execute_build(plan, eng, run, on_finish=on_finish, keys=keys, progress=cfg.s.progress)
     finally:
-        if keys is not None:
-            keys.save()
+        keys.save()
 
 
 def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
@@ -173,39 +172,12 @@ def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
     A dry run that asks the engine for image IDs and hashes the contexts as a build would, and
     writes nothing (no key, no file-hash cache, no log folder).
     """
+    from .reasons import explain_steps
+
     eng = engine(cfg)
     eng.ping()
-    keys = build_keys(cfg, eng)
     plans = [plan] if isinstance(plan, BuildPlan) else list(plan.plans)
-    out: list[dict[str, Any]] = []
-    for p in plans:
-        feeder = ""  # an earlier step that runs and whose image this one starts from
-        for index, step in enumerate(p.steps, 1):
-            verdict = keys.up_to_date(step)
-            runs, why = not verdict.image, verdict.reason
-            if feeder and not verdict.key and not keys.force:
-                why = f"step {feeder} runs first and builds the image it starts from"
-            elif verdict.image and feeder:
-                runs, why = (
-                    True,
-                    (
-                        f"step {feeder} runs first and this step starts from its image (skipped after all "
-                        f"if that makes the same image: {verdict.reason})"
-                    ),
-                )
-            out.append(
-                {
-                    "combination": p.key,
-                    "step": step.name,
-                    "index": index,
-                    "total": len(p.steps),
-                    "runs": runs,
-                    "why": why,
-                    "tags": list(step.tags),
-                }
-            )
-            feeder = step.name if runs and step.feeds_next else ("" if runs else feeder)
-    return out
+    return explain_steps(plans, build_keys(cfg, eng))
 
 
 def efa_plan(cfg: Config) -> TaskPlan:

@@ -19,10 +19,10 @@ import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .keystore import Warnings, sealed, unsealed, why, write_whole
-from .plan.model import Step
+from .plan.model import BuildPlan, Step
 
 SCHEMA = "dynamo-container step inputs 1"
 MAX_BYTES = 64 << 20  # a digest per context file: ~100 bytes each
@@ -149,3 +149,51 @@ class StepHistory:
                 f"what step {step.name} was built from not saved ({why(exc, self.folder)}): the next "
                 "build that runs it cannot say what changed",
             )
+
+
+class _Verdict(Protocol):  # buildkey.Verdict, read only
+    @property
+    def key(self) -> str: ...
+    @property
+    def image(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class _Keys(Protocol):
+    """What explaining needs of buildkey.BuildKeys (which imports this module)."""
+
+    force: bool
+
+    def up_to_date(self, step: Step) -> _Verdict: ...
+
+
+def explain_steps(plans: Sequence[BuildPlan], keys: _Keys) -> list[dict[str, Any]]:
+    """For every build step of `plans`, whether a build now would run it and why (`--explain`)."""
+    out: list[dict[str, Any]] = []
+    for p in plans:
+        feeder = ""  # an earlier step that runs and whose image this one starts from
+        for index, step in enumerate(p.steps, 1):
+            verdict = keys.up_to_date(step)
+            runs, why = not verdict.image, verdict.reason
+            if feeder and not verdict.key and not keys.force:
+                why = f"step {feeder} runs first and builds the image it starts from"
+            elif verdict.image and feeder:
+                runs = True
+                why = (
+                    f"step {feeder} runs first and this step starts from its image (skipped after all "
+                    f"if that makes the same image: {verdict.reason})"
+                )
+            out.append(
+                {
+                    "combination": p.key,
+                    "step": step.name,
+                    "index": index,
+                    "total": len(p.steps),
+                    "runs": runs,
+                    "why": why,
+                    "tags": list(step.tags),
+                }
+            )
+            feeder = step.name if runs and step.feeds_next else ("" if runs else feeder)
+    return out
