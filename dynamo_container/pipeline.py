@@ -91,7 +91,7 @@ def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
     from .bake import bake_run_plan
     from .plan.matrix import MatrixPlan
 
-    mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+    mplan = MatrixPlan.of(plan)
     return bake_run_plan(mplan, frontend(cfg, dry_run=False).frontend, cfg.path(cfg.s.log_dir))
 
 
@@ -107,7 +107,7 @@ def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     with log_folders(_log_folders(bplan), values.origin(cfg, "log_dir")):
         preflight(cfg, plan)
         check_bake(engine(cfg), frontend(cfg, dry_run=False).frontend)
-        mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+        mplan = MatrixPlan.of(plan)
         write_bake(cfg.path(cfg.s.log_dir) / BAKE_FILE, bake_text(to_bake(mplan)))
         return execute_build(bplan, engine(cfg), runner(cfg))
 

@@ -15,6 +15,11 @@ class MatrixPlan:
     plans: tuple[BuildPlan, ...]
     warnings: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, plan: BuildPlan | MatrixPlan) -> MatrixPlan:
+        """A matrix plan as it is; one build as a matrix of one combination."""
+        return plan if isinstance(plan, MatrixPlan) else cls((plan,))
+
     @property
     def steps(self) -> tuple[Any, ...]:
         return tuple(step for plan in self.plans for step in plan.steps)

@@ -113,7 +113,7 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
     plan, note = pipeline.build_plan(cfg)
-    mplan = plan if isinstance(plan, MatrixPlan) else MatrixPlan((plan,))
+    mplan = MatrixPlan.of(plan)
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
