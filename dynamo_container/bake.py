@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .frontend import Frontend
-from .plan.matrix import MatrixPlan
-from .plan.model import Step, TaskPlan
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan.matrix import MatrixPlan
+from dynamo_container.plan.model import Step, TaskPlan
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -113,7 +113,7 @@ def bake_text(data: dict[str, Any]) -> str:
     """The file's text; every credential value masked, although none reaches a plan (the safe side)."""
     import json
 
-    from .secrets import redact
+    from dynamo_container.secrets import redact
 
     return json.dumps(redact(data), indent=2) + "\n"
 

@@ -45,15 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .context import IGNORE_FILE, Matcher, ignore_file, kept_entries
-from .dockerfiles import Dockerfile, Stage, load
-from .engine import Engine, buildx_plugin
-from .errors import DynamoError
-from .keyenv import key_environment
-from .keystore import CACHE_NAME, KeyStore, StatCache, Warnings
-from .plan.model import Step
-from .reasons import FORCED, StepHistory, not_keyed
-from .secrets import mask_text
+from dynamo_container.context import IGNORE_FILE, Matcher, ignore_file, kept_entries
+from dynamo_container.dockerfiles import Dockerfile, Stage, load
+from dynamo_container.engine import Engine, buildx_plugin
+from dynamo_container.errors import DynamoError
+from dynamo_container.keyenv import key_environment
+from dynamo_container.keystore import CACHE_NAME, KeyStore, StatCache, Warnings
+from dynamo_container.plan.model import Step
+from dynamo_container.reasons import FORCED, StepHistory, not_keyed
+from dynamo_container.secrets import mask_text
 
 SCHEMA = "dynamo-container build key 2"
 Stamp = tuple[int, ...]

@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import EngineError
-from .keystore import MAX_RECORD_BYTES, RECORD_SCHEMA, unsealed
-from .logfolders import LEGACY_LOCK
+from dynamo_container.errors import EngineError
+from dynamo_container.keystore import MAX_RECORD_BYTES, RECORD_SCHEMA, unsealed
+from dynamo_container.logfolders import LEGACY_LOCK
 
 OUR_LABELS = ("ai.dynamo.target", "org.opencontainers.image.revision")
 CRASH_FOLDER = "dynamo-container-crashes"

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .grammar import CONTROL
-from .locate import real_family
-from .secrets import (
+from dynamo_container.errors import ConfigError
+from dynamo_container.grammar import CONTROL
+from dynamo_container.locate import real_family
+from dynamo_container.secrets import (
     SECRET_ENV_VARS,
     credential_problem,
     credential_variables,
     is_secret_variable,
     looks_like_credential,
 )
-from .settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
+from dynamo_container.settings import PREFIX, Settings, SettingSpec, by_env_key, by_name, specs
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import Config
-from .errors import ConfigError
-from .render import human_size
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.render import human_size
 
 IGNORE_FILE = ".dockerignore"
 DEFAULT_WARN_MB = 500
@@ -372,7 +372,7 @@ def ignore_file(dockerfile: Path, context: Path) -> Path | None:
 
 def build_ignore_file(cfg: Config) -> Path | None:
     """The ignore file of the configured framework's Dockerfile (the step that sends the context)."""
-    from . import matrix
+    from dynamo_container import matrix
 
     name = cfg.s.framework.strip().lower()
     dockerfile = matrix.framework(name).dockerfile if name in matrix.FRAMEWORKS else matrix.BASE_DOCKERFILE
@@ -480,7 +480,7 @@ def size_warning(report: ContextReport, limit: int) -> str:
 
 def warn_if_large(cfg: Config) -> None:
     """Before a real build: one warning line when the context is over `context_warn_mb`."""
-    from . import render
+    from dynamo_container import render
 
     try:
         report = measure(cfg.checkout(), build_ignore_file(cfg))

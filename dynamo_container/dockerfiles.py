@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .errors import ConfigError
+from dynamo_container.errors import ConfigError
 
 DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
 _HEREDOC_ONLY = re.compile(r"^<<-?['\"]?([A-Za-z0-9_]+)['\"]?$")

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .context import ContextReport, limit_mb
-from .doctor_checks import (
+from dynamo_container.config import Config
+from dynamo_container.context import ContextReport, limit_mb
+from dynamo_container.doctor_checks import (
     STATUSES,
     Check,
     check_api_version,
@@ -32,14 +32,14 @@ from .doctor_checks import (
     config_facts,
     is_standin,
 )
-from .errors import DynamoError
-from .preflight import containerd_store
-from .registries import Registry, check_registries
-from .version import VersionInfo
+from dynamo_container.errors import DynamoError
+from dynamo_container.preflight import containerd_store
+from dynamo_container.registries import Registry, check_registries
+from dynamo_container.version import VersionInfo
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .sources import Missing
+    from dynamo_container.engine import Engine
+    from dynamo_container.sources import Missing
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def current_builder(docker: str) -> str:
 
 
 def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
-    from .engine import builder_driver
+    from dynamo_container.engine import builder_driver
 
     s = cfg.s
     if not buildx:
@@ -120,10 +120,10 @@ def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
 
 def gather(cfg: Config) -> Probes:
     """Ask the docker CLI, the engine, git and the filesystem everything the checks need."""
-    from .context import build_ignore_file, measure
-    from .engine import Engine, has_buildx, local_engine_limits
-    from .sources import check_family
-    from .version import describe
+    from dynamo_container.context import build_ignore_file, measure
+    from dynamo_container.engine import Engine, has_buildx, local_engine_limits
+    from dynamo_container.sources import check_family
+    from dynamo_container.version import describe
 
     s = cfg.s
     docker = s.docker_cli
@@ -176,8 +176,8 @@ def gather(cfg: Config) -> Probes:
 
 def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str, Any]:
     """The registries the configured build pulls from (the images it starts FROM that the engine lacks)."""
-    from .pipeline import build_plan
-    from .registries import pulled_images, registries
+    from dynamo_container.pipeline import build_plan
+    from dynamo_container.registries import pulled_images, registries
 
     def present(images: Sequence[str]) -> set[str]:
         return {ref for ref, attrs in engine.inspect_images(images).items() if attrs}
@@ -193,7 +193,7 @@ def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str
 
 def run_checks(cfg: Config, p: Probes) -> list[Check]:
     """Every check, in the order they are shown, from the configuration and the probe results."""
-    from .resolve.run import DEFAULT_ULIMITS, merge_ulimits
+    from dynamo_container.resolve.run import DEFAULT_ULIMITS, merge_ulimits
 
     s = cfg.s
     requested: Sequence[str] | DynamoError

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import matrix
-from .config import Config
-from .context import ContextReport, size_warning
-from .errors import ConfigError, DynamoError
-from .locate import real_family
-from .preflight import CONTAINER_BUILDER_FIX, unexportable_cache
-from .render import human_size
-from .version import VersionInfo
+from dynamo_container import matrix
+from dynamo_container.config import Config
+from dynamo_container.context import ContextReport, size_warning
+from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.locate import real_family
+from dynamo_container.preflight import CONTAINER_BUILDER_FIX, unexportable_cache
+from dynamo_container.render import human_size
+from dynamo_container.version import VersionInfo
 
 if TYPE_CHECKING:
-    from .sources import Missing
+    from dynamo_container.sources import Missing
 
 Status = Literal["pass", "warn", "fail"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail")
@@ -72,8 +72,8 @@ def check_cli(docker: str, path: str, version: str = "") -> Check:
 
 def check_engine(url: str, error: Exception | None, server_version: str = "") -> Check:
     if error is not None:
-        from .engine import explain_engine_error
-        from .errors import EngineError
+        from dynamo_container.engine import explain_engine_error
+        from dynamo_container.errors import EngineError
 
         explained = error if isinstance(error, EngineError) else explain_engine_error(url, error)
         return Check("engine", "fail", explained.message, explained.hint)
@@ -108,7 +108,7 @@ def check_api_version(api_version: str, reachable: bool = True) -> Check:
 
 
 def check_buildkit(buildx: bool, frontend: str, cli_found: bool = True) -> Check:
-    from .engine import BUILDKIT_HELP
+    from dynamo_container.engine import BUILDKIT_HELP
 
     name = "BuildKit"
     if not cli_found:
@@ -251,7 +251,7 @@ def check_ulimits(
     reachable: bool = True,
 ) -> Check:
     """Whether a local engine can grant the ulimits `invoke run` asks for."""
-    from .engine import ulimit_problems
+    from dynamo_container.engine import ulimit_problems
 
     name = "ulimits"
     if isinstance(requested, DynamoError):
@@ -306,7 +306,7 @@ def check_checkout(
     problems: Sequence[Missing] | None, context: str, error: DynamoError | None = None
 ) -> Check:
     """The build context holds every path the Dockerfiles read (a Dynamo checkout)."""
-    from .sources import summary
+    from dynamo_container.sources import summary
 
     name = "Dynamo checkout"
     if error is not None:
@@ -337,7 +337,7 @@ def config_facts(cfg: Config) -> dict[str, Any]:
 
 def check_config(cfg: Config) -> Check:
     """The effective configuration; a framework, CUDA or platform the planner refuses fails here."""
-    from .resolve import values
+    from dynamo_container.resolve import values
 
     name = "config"
     facts = config_facts(cfg)

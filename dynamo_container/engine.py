@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .errors import ConfigError, EngineError
-from .frontend import Frontend
+from dynamo_container.errors import ConfigError, EngineError
+from dynamo_container.frontend import Frontend
 
 BUILDKIT_HELP = (
     "install the buildx plugin (Debian/Ubuntu: apt-get install docker-buildx; or run scripts/engine-up), "
@@ -226,7 +226,7 @@ class Engine:
 
     def ping(self) -> None:
         """The one engine check: one clear line when it does not answer."""
-        from .engine_api import light_api
+        from dynamo_container.engine_api import light_api
 
         light = light_api(self.url)
         try:
@@ -239,7 +239,7 @@ class Engine:
 
     def version(self) -> str:
         """The engine's version and API version ('' when it does not say)."""
-        from .engine_api import light_api
+        from dynamo_container.engine_api import light_api
 
         light = light_api(self.url)
         data = light.get("/version")[1] if light is not None else self.client().version()
@@ -247,7 +247,7 @@ class Engine:
 
     def info(self) -> dict[str, Any]:
         """`docker info` of the engine (storage driver, runtimes, data root)."""
-        from .engine_api import light_api
+        from dynamo_container.engine_api import light_api
 
         light = light_api(self.url)
         if light is not None:
@@ -257,7 +257,7 @@ class Engine:
 
     def has_network(self, name: str) -> bool:
         """Does the engine have the network `name` (e.g. `bridge`, absent under --bridge=none)?"""
-        from .engine_api import light_api
+        from dynamo_container.engine_api import light_api
 
         light = light_api(self.url)
         if light is not None:
@@ -270,7 +270,7 @@ class Engine:
 
     def inspect_images(self, refs: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """`docker image inspect` of each reference (None when absent)."""
-        from .engine_api import light_api
+        from dynamo_container.engine_api import light_api
 
         light = light_api(self.url)
         out: dict[str, dict[str, Any] | None] = {}

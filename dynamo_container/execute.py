@@ -21,20 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import render
-from .engine import Engine
+from dynamo_container import render
+from dynamo_container.engine import Engine
 
 if TYPE_CHECKING:
-    from .buildkey import BuildKeys
-from .errors import ConfigError
-from .logfolders import CHECK_SECONDS, StepLog, unwritable
-from .logfolders import log_folders as log_folders  # where pipeline takes it from
-from .plan.model import Step
-from .progress import BuildProgress
-from .pullfail import pull_failure
-from .secrets import masker
-from .signals import CTRL_C, Stop, held_signals, stop_of
-from .views import Display
+    from dynamo_container.buildkey import BuildKeys
+from dynamo_container.errors import ConfigError
+from dynamo_container.logfolders import CHECK_SECONDS, StepLog, unwritable
+from dynamo_container.logfolders import log_folders as log_folders  # where pipeline takes it from
+from dynamo_container.plan.model import Step
+from dynamo_container.progress import BuildProgress
+from dynamo_container.pullfail import pull_failure
+from dynamo_container.secrets import masker
+from dynamo_container.signals import CTRL_C, Stop, held_signals, stop_of
+from dynamo_container.views import Display
 
 TAIL_LINES = 25
 

@@ -18,19 +18,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from . import render
-from .engine import Engine
-from .errors import StepFailed
-from .execute import StepResult, StepRunner, failure_report, run_chain, run_or_skip
-from .execute_plan import done_line
-from .plan.matrix import MatrixPlan
-from .plan.model import BuildPlan, Step
-from .signals import stop_of, stopped
-from .views import Display, LiveRegion, PlainDisplay, QuietDisplay, choose
-from .views_board import Board, BoardDisplay
+from dynamo_container import render
+from dynamo_container.engine import Engine
+from dynamo_container.errors import StepFailed
+from dynamo_container.execute import StepResult, StepRunner, failure_report, run_chain, run_or_skip
+from dynamo_container.execute_plan import done_line
+from dynamo_container.plan.matrix import MatrixPlan
+from dynamo_container.plan.model import BuildPlan, Step
+from dynamo_container.signals import stop_of, stopped
+from dynamo_container.views import Display, LiveRegion, PlainDisplay, QuietDisplay, choose
+from dynamo_container.views_board import Board, BoardDisplay
 
 if TYPE_CHECKING:
-    from .buildkey import BuildKeys
+    from dynamo_container.buildkey import BuildKeys
 
 GB = 1024**3
 JOB_MEMORY = 2 * GB  # about what one compile job needs

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, Protocol, TextIO
 
-from . import render, views
-from .engine import Engine
-from .errors import StepFailed
-from .execute import (
+from dynamo_container import render, views
+from dynamo_container.engine import Engine
+from dynamo_container.errors import StepFailed
+from dynamo_container.execute import (
     StepResult,
     StepRunner,
     failure_report,
@@ -18,11 +18,11 @@ from .execute import (
     run_chain,
     run_or_skip,
 )
-from .plan.model import Step
-from .signals import stop_of, stopped
+from dynamo_container.plan.model import Step
+from dynamo_container.signals import stop_of, stopped
 
 if TYPE_CHECKING:
-    from .buildkey import BuildKeys
+    from dynamo_container.buildkey import BuildKeys
 
 OnFinish = Callable[[list[StepResult], str], None]
 

@@ -16,12 +16,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import render
-from .engine import Engine, local_engine_limits, ulimit_problems
-from .errors import ConfigError, ContainerExit, EngineError
-from .logfolders import first_missing, remove_if_empty
-from .plan.run import RunPlan
-from .signals import Stop, held_signals, stop_of, stopped
+from dynamo_container import render
+from dynamo_container.engine import Engine, local_engine_limits, ulimit_problems
+from dynamo_container.errors import ConfigError, ContainerExit, EngineError
+from dynamo_container.logfolders import first_missing, remove_if_empty
+from dynamo_container.plan.run import RunPlan
+from dynamo_container.signals import Stop, held_signals, stop_of, stopped
 
 STOP_GRACE_SECONDS = 10
 DOCKER_REFUSED = 125  # docker run's own exit code when the CLI or the daemon refuses: no command ran

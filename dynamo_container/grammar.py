@@ -237,7 +237,7 @@ def cache_problem(spec: str) -> str:
     if CONTROL.search(spec) or " " in spec:
         return "holds a space or a control character"
     if "=" not in spec:
-        from .references import reference_problem
+        from dynamo_container.references import reference_problem
 
         problem = reference_problem(spec)
         return f"neither type=...,key=value nor an image reference ({problem})" if problem else ""

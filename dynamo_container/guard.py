@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from .secrets import mask_text
+from dynamo_container.secrets import mask_text
 
 PIPE_STATUS = 141  # 128 + SIGPIPE
 

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import matrix
-from .install_sets import InstallSet, Preinstalled, Requirement, install_sets
+from dynamo_container import matrix
+from dynamo_container.install_sets import InstallSet, Preinstalled, Requirement, install_sets
 
 INDEX_URL = "https://pypi.org/simple/"
 UV_PACKAGE = "uv==0.13.9"  # the pinned dev dependency (pyproject.toml)

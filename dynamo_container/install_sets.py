@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from . import matrix, pins
-from .install_facts import (
+from dynamo_container import matrix, pins
+from dynamo_container.install_facts import (
     AI_DYNAMO,
     AI_DYNAMO_DEPS,
     AI_DYNAMO_RUNTIME,

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .secrets import looks_like_credential, mask_text
+from dynamo_container.secrets import looks_like_credential, mask_text
 
 PREFIXES = ("DOCKER_", "BUILDX_", "BUILDKIT_")
 NAMED = ("SOURCE_DATE_EPOCH",)

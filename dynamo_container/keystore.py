@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import render
+from dynamo_container import render
 
 RECORD_SCHEMA = "dynamo-container key record 2"
 CACHE_SCHEMA = "dynamo-container file hashes 2"

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dockerfiles import RunScript, load
-from .errors import ConfigError
+from dynamo_container.dockerfiles import RunScript, load
+from dynamo_container.errors import ConfigError
 
 HADOLINT_CONFIG = "container/.hadolint.yaml"
 FAMILIES = ("container", "tests/fixtures/container")

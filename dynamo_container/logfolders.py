@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from dynamo_container.errors import ConfigError
 
 LEGACY_LOCK = ".lock"  # the lock file of earlier versions, one per folder, never removed
 CHECK_SECONDS = 1.0  # how often a running step checks that its log and its folder are still there

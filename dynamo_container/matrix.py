@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import pins
+from dynamo_container import pins
 
 FRAMEWORKS: tuple[str, ...] = ("none", "vllm", "sglang", "trtllm")
 DEFAULT_FRAMEWORK = "vllm"

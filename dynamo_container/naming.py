@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import matrix
-from .references import is_registry_host
+from dynamo_container import matrix
+from dynamo_container.references import is_registry_host
 
 
 @dataclass(frozen=True)

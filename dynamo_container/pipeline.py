@@ -10,23 +10,23 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .engine import Engine, FrontendChoice, choose_frontend
-from .errors import ConfigError
-from .plan.build import plan_build
-from .plan.model import BuildPlan, TaskPlan
-from .resolve import values
-from .resolve.build import Host, resolve_build
-from .version import VersionInfo, describe
+from dynamo_container.config import Config
+from dynamo_container.engine import Engine, FrontendChoice, choose_frontend
+from dynamo_container.errors import ConfigError
+from dynamo_container.plan.build import plan_build
+from dynamo_container.plan.model import BuildPlan, TaskPlan
+from dynamo_container.resolve import values
+from dynamo_container.resolve.build import Host, resolve_build
+from dynamo_container.version import VersionInfo, describe
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
 if TYPE_CHECKING:
-    from .buildkey import BuildKeys
-    from .execute import StepRunner
-    from .plan.matrix import MatrixPlan
-    from .plan.run import RunPlan
-    from .resolve.trtllm import WheelRequest
+    from dynamo_container.buildkey import BuildKeys
+    from dynamo_container.execute import StepRunner
+    from dynamo_container.plan.matrix import MatrixPlan
+    from dynamo_container.plan.run import RunPlan
+    from dynamo_container.resolve.trtllm import WheelRequest
 
 
 def frontend(cfg: Config, *, dry_run: bool | None = None) -> FrontendChoice:
@@ -52,8 +52,8 @@ def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
     """The plan of one build or of a matrix build, and a note when the build frontend is a fallback."""
     version, choice = probe(cfg)
     if values.is_matrix(cfg):
-        from .plan.matrix import plan_matrix
-        from .resolve.matrix import resolve_matrix
+        from dynamo_container.plan.matrix import plan_matrix
+        from dynamo_container.resolve.matrix import resolve_matrix
 
         return plan_matrix(resolve_matrix(cfg, version, choice.frontend, host())), choice.note
     return plan_build(resolve_build(cfg, version, choice.frontend, host())), choice.note
@@ -64,15 +64,15 @@ def engine(cfg: Config) -> Engine:
 
 
 def runner(cfg: Config) -> StepRunner:
-    from .execute import StepRunner
+    from dynamo_container.execute import StepRunner
 
     return StepRunner(cfg.secrets, cfg.root, cfg.path(cfg.s.log_dir))
 
 
 def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """A real build: its log folders held, everything knowable checked, then the steps run."""
-    from .execute import log_folders
-    from .sources import check_family, summary
+    from dynamo_container.execute import log_folders
+    from dynamo_container.sources import check_family, summary
 
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
     context = cfg.checkout()
@@ -88,8 +88,8 @@ def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
 def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
     """The plan of --executor bake: its bake file in one `docker buildx bake`, then the pushes."""
-    from .bake import bake_run_plan
-    from .plan.matrix import MatrixPlan
+    from dynamo_container.bake import bake_run_plan
+    from dynamo_container.plan.matrix import MatrixPlan
 
     mplan = MatrixPlan.of(plan)
     return bake_run_plan(mplan, frontend(cfg, dry_run=False).frontend, cfg.path(cfg.s.log_dir))
@@ -97,11 +97,11 @@ def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
 
 def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """--executor bake: the checks of a build, the bake file written, then one bake and the pushes."""
-    from .bake import BAKE_FILE, bake_text, to_bake, write_bake
-    from .execute import log_folders
-    from .execute_plan import execute_build
-    from .plan.matrix import MatrixPlan
-    from .preflight import check_bake
+    from dynamo_container.bake import BAKE_FILE, bake_text, to_bake, write_bake
+    from dynamo_container.execute import log_folders
+    from dynamo_container.execute_plan import execute_build
+    from dynamo_container.plan.matrix import MatrixPlan
+    from dynamo_container.preflight import check_bake
 
     bplan = bake_run(cfg, plan)
     with log_folders(_log_folders(bplan), values.origin(cfg, "log_dir")):
@@ -114,8 +114,8 @@ def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
 def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     """What can be known before step 1 (see preflight.py), then the context-size warning."""
-    from .context import warn_if_large
-    from .preflight import check_build
+    from dynamo_container.context import warn_if_large
+    from dynamo_container.preflight import check_build
 
     s = cfg.s
     check_build(
@@ -130,7 +130,7 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
 
 def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
     """The up-to-date checks of a real build (with --force: every step runs, and says so)."""
-    from .buildkey import BuildKeys, frontend_identity
+    from dynamo_container.buildkey import BuildKeys, frontend_identity
 
     s = cfg.s
     frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
@@ -144,21 +144,21 @@ def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
-    from .receipts import receipt_writer
+    from dynamo_container.receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.checkout()
     keys = build_keys(cfg, eng)
     try:
         if not isinstance(plan, BuildPlan):
-            from .execute_matrix import default_jobs, execute_matrix
+            from dynamo_container.execute_matrix import default_jobs, execute_matrix
 
             def receipt(p: BuildPlan) -> Any:
                 return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
             jobs = cfg.s.jobs or default_jobs()
             return execute_matrix(plan, eng, run, jobs, receipt, keys=keys, progress=cfg.s.progress)
-        from .execute_plan import execute_build
+        from dynamo_container.execute_plan import execute_build
 
         on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
         return execute_build(plan, eng, run, on_finish=on_finish, keys=keys, progress=cfg.s.progress)
@@ -172,7 +172,7 @@ def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
     A dry run that asks the engine for image IDs and hashes the contexts as a build would, and
     writes nothing (no key, no file-hash cache, no log folder).
     """
-    from .reasons import explain_steps
+    from dynamo_container.reasons import explain_steps
 
     eng = engine(cfg)
     eng.ping()
@@ -182,21 +182,21 @@ def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
 
 def efa_plan(cfg: Config) -> TaskPlan:
     """The plan of `invoke efa`: the EFA layer on top of an image the user names."""
-    from .plan.efa import plan_efa
-    from .resolve.efa import resolve_efa
+    from dynamo_container.plan.efa import plan_efa
+    from dynamo_container.resolve.efa import resolve_efa
 
     return plan_efa(resolve_efa(cfg, frontend(cfg).frontend))
 
 
 def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
-    from .execute_plan import execute_build
-    from .naming import Names, suggest_build
+    from dynamo_container.execute_plan import execute_build
+    from dynamo_container.naming import Names, suggest_build
 
     eng = engine(cfg)
     eng.ping()
     image = cfg.s.image.strip()
     eng.require_image(image, suggest_build(Names(cfg.s.image_name, registry=cfg.s.registry), image))
-    from .execute import log_folders
+    from dynamo_container.execute import log_folders
 
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
         return execute_build(plan, eng, runner(cfg), progress=cfg.s.progress)
@@ -204,14 +204,14 @@ def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
 
 def run_plan(cfg: Config, command: list[str]) -> RunPlan:
     """The exact `docker run` command of `invoke run`, with CMD after `--`."""
-    from .plan.run import plan_run
-    from .resolve.run import resolve_run
+    from dynamo_container.plan.run import plan_run
+    from dynamo_container.resolve.run import resolve_run
 
     return plan_run(resolve_run(cfg, command, host(), dict(os.environ)))
 
 
 def execute_run(cfg: Config, plan: RunPlan) -> None:
-    from .execute_run import check_engine, execute_run
+    from dynamo_container.execute_run import check_engine, execute_run
 
     check_engine(engine(cfg), plan)
     execute_run(plan, os.environ, cfg.secrets)
@@ -221,8 +221,8 @@ def wheel_plan(
     cfg: Config, *, output_dir: str, commit: str, arch: str, git_url: str
 ) -> tuple[WheelRequest, TaskPlan | None]:
     """`invoke trtllm-wheel`: the request, and the plan of its steps (None: a matching wheel is reused)."""
-    from .plan.wheel import plan_steps, summary
-    from .resolve.trtllm import wheel_request
+    from dynamo_container.plan.wheel import plan_steps, summary
+    from dynamo_container.resolve.trtllm import wheel_request
 
     req = wheel_request(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
     if req.reuse:
@@ -234,7 +234,7 @@ def wheel_plan(
 
 def execute_wheel(cfg: Config, req: WheelRequest, plan: TaskPlan) -> tuple[Path, str]:
     """Run the wheel's steps; the one wheel they left and its commit.txt line."""
-    from .execute_plan import execute_build
+    from dynamo_container.execute_plan import execute_build
 
     execute_build(plan, engine(cfg), runner(cfg))
     wheels = sorted(req.output_dir.glob("*.whl"))

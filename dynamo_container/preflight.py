@@ -12,11 +12,11 @@ import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .engine import Engine
-from .errors import ConfigError, EngineError
-from .frontend import Frontend
-from .naming import names_registry, registry_of
-from .plan.model import Step
+from dynamo_container.engine import Engine
+from dynamo_container.errors import ConfigError, EngineError
+from dynamo_container.frontend import Frontend
+from dynamo_container.naming import names_registry, registry_of
+from dynamo_container.plan.model import Step
 
 INLINE_ONLY = "inline"  # the one cache type the docker driver exports without the containerd store
 CONTAINER_BUILDER_FIX = (

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .naming import registry_of
+from dynamo_container.naming import registry_of
 
 _SOURCE = re.compile(r"failed to resolve source metadata for (?P<ref>\S+): ")
 _CAUSES = (

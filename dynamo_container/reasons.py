@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .keystore import Warnings, sealed, unsealed, why, write_whole
-from .plan.model import BuildPlan, Step
+from dynamo_container.keystore import Warnings, sealed, unsealed, why, write_whole
+from dynamo_container.plan.model import BuildPlan, Step
 
 SCHEMA = "dynamo-container step inputs 1"
 MAX_BYTES = 64 << 20  # a digest per context file: ~100 bytes each

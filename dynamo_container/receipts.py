@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import render
-from .errors import ConfigError
-from .secrets import redact
-from .version import git_dirty
+from dynamo_container import render
+from dynamo_container.errors import ConfigError
+from dynamo_container.secrets import redact
+from dynamo_container.version import git_dirty
 
 SCHEMA = 1
 
@@ -272,7 +272,7 @@ def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
     """Tag -> image ID from BuildKit's metadata file of each step that ran and succeeded."""
-    from .execute import metadata_image_id
+    from dynamo_container.execute import metadata_image_id
 
     ids: dict[str, str | None] = {}
     for result in results:

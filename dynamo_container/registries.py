@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .naming import registry_of
-from .plan.model import Step
+from dynamo_container.naming import registry_of
+from dynamo_container.plan.model import Step
 
 if TYPE_CHECKING:
-    from .doctor_checks import Check
+    from dynamo_container.doctor_checks import Check
 
 PROBE_SECONDS = 5.0
 
@@ -22,8 +22,8 @@ PROBE_SECONDS = 5.0
 def pulled_images(steps: Iterable[Step]) -> list[str]:
     """Every image the steps' targets start FROM or copy from (the stages they need, through FROM,
     COPY --from and RUN --mount=from) that no earlier step builds."""
-    from .buildkey import image_refs
-    from .dockerfiles import load
+    from dynamo_container.buildkey import image_refs
+    from dynamo_container.dockerfiles import load
 
     built: set[str] = set()
     out: dict[str, None] = {}
@@ -103,7 +103,7 @@ def check_registries(
     found: Sequence[Registry] | None, error: Exception | None = None, *, reachable: bool = True
 ) -> Check:
     """Every registry the selected rows pull from answers; which ones the CLI has a login for."""
-    from .doctor_checks import Check, _not_checked
+    from dynamo_container.doctor_checks import Check, _not_checked
 
     name = "registries"
     if not reachable:  # the engine's own images decide what still needs a pull

@@ -189,7 +189,7 @@ def print_table(
     stream: TextIO | None = None,
 ) -> None:
     """A table whose cells are never cut (tables.py): ruled on a colour terminal, aligned text elsewhere."""
-    from . import tables
+    from dynamo_container import tables
 
     stream = stream or sys.stdout
     tables.print_table(title, columns, [list(r) for r in rows], stream, use_color(stream))

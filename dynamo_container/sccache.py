@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import matrix
-from .errors import ConfigError, DynamoError
-from .keystore import why
-from .secrets import MASK, mask_url_logins
+from dynamo_container import matrix
+from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.keystore import why
+from dynamo_container.secrets import MASK, mask_url_logins
 
 # --------------------------------------------------------------------------------------------------
 # install

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DynamoError
-from .sccache import mask_url_password
+from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.sccache import mask_url_password
 
 MAX_STATS_BYTES = 16 << 20  # sccache's statistics are a few kB
 MAX_COUNT = 2**64 - 1  # sccache counts in u64

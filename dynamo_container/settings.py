@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from . import matrix, pins
+from dynamo_container import matrix, pins
 
 PREFIX = "DYNAMO_"
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 
-from .errors import Interrupted
+from dynamo_container.errors import Interrupted
 
 
 class Terminated(KeyboardInterrupt):

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import matrix
-from .plan.model import BuildPlan
-from .plan.run import plan_run
-from .resolve.run import RunRequest
+from dynamo_container import matrix
+from dynamo_container.plan.model import BuildPlan
+from dynamo_container.plan.run import plan_run
+from dynamo_container.resolve.run import RunRequest
 
 Status = Literal["pass", "fail", "skip"]
 BUILD_INFO = "/opt/dynamo/build-info.env"

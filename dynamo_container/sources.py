@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .context import Matcher, ignore_file
-from .dockerfiles import Source, load
-from .pins import SNAPSHOT
+from dynamo_container.context import Matcher, ignore_file
+from dynamo_container.dockerfiles import Source, load
+from dynamo_container.pins import SNAPSHOT
 
 
 class Tree(Protocol):

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from dynamo_container.errors import ConfigError
 
 FALLBACK_TAG = "0.0.1"
 _MATCH = ("--match", "v[0-9]*", "--match", "[0-9]*")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .views import clock
+from dynamo_container.views import clock
 
 
 @dataclass

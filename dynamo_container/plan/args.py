@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .. import matrix
-from ..resolve.build import BuildRequest
-from ..secrets import SECRET_ENV_VARS
-from .model import Secret
+from dynamo_container import matrix
+from dynamo_container.plan.model import Secret
+from dynamo_container.resolve.build import BuildRequest
+from dynamo_container.secrets import SECRET_ENV_VARS
 
 if TYPE_CHECKING:
-    from ..resolve.trtllm import TrtllmIntent
+    from dynamo_container.resolve.trtllm import TrtllmIntent
 
 Pairs = list[tuple[str, str]]
 

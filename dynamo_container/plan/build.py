@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import matrix, naming
-from ..resolve.build import BuildRequest
-from . import args as derive
-from .model import BuildPlan, Secret, Step
-from .steps import BuildSpec, StepMaker
-from .summary import summary
+from dynamo_container import matrix, naming
+from dynamo_container.plan import args as derive
+from dynamo_container.plan.model import BuildPlan, Secret, Step
+from dynamo_container.plan.steps import BuildSpec, StepMaker
+from dynamo_container.plan.summary import summary
+from dynamo_container.resolve.build import BuildRequest
 
 TRTLLM_CONTEXT = "trtllm_wheel"
 
@@ -209,7 +209,9 @@ def plan_build(req: BuildRequest) -> BuildPlan:
     p = _Plan(req, make, derive.secrets(req), derive.common_args(req), warnings=list(req.warnings))
     p.warnings += _overridden(req, p.common + derive.framework_args(req))
     if req.wheel_build is not None:
-        from .wheel import plan_steps as wheel_steps  # only TRT-LLM builds from source need it
+        from dynamo_container.plan.wheel import (
+            plan_steps as wheel_steps,  # only TRT-LLM builds from source need it
+        )
 
         p.steps += wheel_steps(req.wheel_build, req.frontend, req.log_dir)
     if not req.dev_image:

@@ -19,8 +19,8 @@ layer (`resolve.build`), since every step would overwrite it.
 
 from __future__ import annotations
 
-from ..naming import split_ref
-from ..resolve.build import Cache
+from dynamo_container.naming import split_ref
+from dynamo_container.resolve.build import Cache
 
 PREFIX = "cache"
 # The key that names a cache entry, per type and direction (buildx's own defaults where absent).

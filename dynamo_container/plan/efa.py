@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..resolve.efa import EfaRequest
-from .build import efa_spec
-from .model import TaskPlan
-from .steps import StepMaker
+from dynamo_container.plan.build import efa_spec
+from dynamo_container.plan.model import TaskPlan
+from dynamo_container.plan.steps import StepMaker
+from dynamo_container.resolve.efa import EfaRequest
 
 
 def plan_efa(req: EfaRequest) -> TaskPlan:

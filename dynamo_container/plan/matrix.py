@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..resolve.matrix import MatrixRequest
-from .build import plan_build
-from .model import BuildPlan
+from dynamo_container.plan.build import plan_build
+from dynamo_container.plan.model import BuildPlan
+from dynamo_container.resolve.matrix import MatrixRequest
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import matrix
-from ..version import VersionInfo
+from dynamo_container import matrix
+from dynamo_container.version import VersionInfo
 
 StepKind = Literal["build", "push", "host"]
 

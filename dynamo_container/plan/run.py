@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..resolve.run import RunRequest
+from dynamo_container.resolve.run import RunRequest
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..frontend import Frontend
-from ..resolve.build import Cache
-from .cache import scope_name, step_cache
-from .model import Secret, Step
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan.cache import scope_name, step_cache
+from dynamo_container.plan.model import Secret, Step
+from dynamo_container.resolve.build import Cache
 
 Pairs = Sequence[tuple[str, str]]
 

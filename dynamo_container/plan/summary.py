@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import matrix
-from ..resolve.build import BuildRequest
-from .model import Secret
+from dynamo_container import matrix
+from dynamo_container.plan.model import Secret
+from dynamo_container.resolve.build import BuildRequest
 
 Rows = list[tuple[str, str]]
 

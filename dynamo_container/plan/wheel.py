@@ -14,9 +14,9 @@ import re
 import shlex
 from pathlib import Path
 
-from ..frontend import Frontend
-from ..resolve.trtllm import WheelRequest, commit_marker
-from .model import Step
+from dynamo_container.frontend import Frontend
+from dynamo_container.plan.model import Step
+from dynamo_container.resolve.trtllm import WheelRequest, commit_marker
 
 VERSION_FILE = "tensorrt_llm/version.py"
 DOCKERFILE = "docker/Dockerfile.multi"

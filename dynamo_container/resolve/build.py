@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import matrix
-from ..config import Config
-from ..errors import ConfigError
-from ..frontend import Frontend
-from ..naming import Names, names_registry, split_ref
-from ..version import VersionInfo
-from . import builder, values
-from .values import origin
+from dynamo_container import matrix
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.naming import Names, names_registry, split_ref
+from dynamo_container.resolve import builder, values
+from dynamo_container.resolve.values import origin
+from dynamo_container.version import VersionInfo
 
 if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
-    from .trtllm import TrtllmIntent, WheelRequest
+    from dynamo_container.resolve.trtllm import TrtllmIntent, WheelRequest
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def _epp_image(cfg: Config, target: str) -> str:
     """The tag the checkout's EPP Makefile gives its image (build.sh computes it the same way)."""
     if target != matrix.FRONTEND_STAGE:
         return ""
-    from ..version import epp_git_tag
+    from dynamo_container.version import epp_git_tag
 
     return f"{matrix.EPP_IMAGE_REPO}:{epp_git_tag(cfg.checkout())}"
 
@@ -239,14 +239,14 @@ def _epp_image(cfg: Config, target: str) -> str:
 def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:
     if trtllm is None:
         return None
-    from .trtllm import build_wheel_request
+    from dynamo_container.resolve.trtllm import build_wheel_request
 
     return build_wheel_request(cfg, trtllm, arch)
 
 
 def _trtllm(cfg: Config, fw: matrix.Framework, arch: str, warnings: list[str]) -> TrtllmIntent | None:
     if fw.name == "trtllm" and not cfg.s.dev_image:
-        from .trtllm import resolve_trtllm
+        from dynamo_container.resolve.trtllm import resolve_trtllm
 
         return resolve_trtllm(cfg, arch, warnings)
     trt = (
@@ -300,7 +300,7 @@ def _family(cfg: Config, fw: matrix.Framework) -> Path:
 
 def _check_release(cfg: Config, version: VersionInfo) -> None:
     """A release image is built from a clean checkout whose HEAD carries the version tag."""
-    from ..version import git_dirty
+    from dynamo_container.version import git_dirty
 
     if cfg.s.version.strip() or cfg.s.commit_sha.strip():
         raise ConfigError(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config
-from ..errors import ConfigError
-from ..frontend import Frontend
-from . import values
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.resolve import values
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import matrix
-from ..config import Config
-from ..errors import ConfigError
-from ..frontend import Frontend
-from ..version import VersionInfo
-from .build import BuildRequest, Host, for_combination, resolve_build
-from .values import framework_named, origin
+from dynamo_container import matrix
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.frontend import Frontend
+from dynamo_container.resolve.build import BuildRequest, Host, for_combination, resolve_build
+from dynamo_container.resolve.values import framework_named, origin
+from dynamo_container.version import VersionInfo
 
 
 @dataclass(frozen=True)

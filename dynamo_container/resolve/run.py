@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import grammar
-from ..config import Config
-from ..errors import ConfigError
-from ..naming import Names, latest_image, suggest_build
-from ..secrets import looks_like_credential
-from ..settings import by_name
-from . import values
-from .build import Host
-from .values import origin
+from dynamo_container import grammar
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.naming import Names, latest_image, suggest_build
+from dynamo_container.resolve import values
+from dynamo_container.resolve.build import Host
+from dynamo_container.resolve.values import origin
+from dynamo_container.secrets import looks_like_credential
+from dynamo_container.settings import by_name
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _GPU_ID = re.compile(r"[0-9]+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+")

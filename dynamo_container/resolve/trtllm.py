@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .. import grammar, matrix
-from ..config import Config
-from ..errors import ConfigError
-from . import values
-from .values import arch_name, origin
+from dynamo_container import grammar, matrix
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.resolve import values
+from dynamo_container.resolve.values import arch_name, origin
 
 DEFAULT_WHEEL_DIR = "/tmp/trtllm_wheel"
 DEFAULT_GIT_URL = "https://github.com/NVIDIA/TensorRT-LLM.git"

@@ -10,13 +10,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import grammar, matrix
-from ..config import Config
-from ..errors import ConfigError
-from ..naming import split_ref
-from ..references import reference_problem, registry_problem, repository_problem, tag_problem
-from ..secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
-from ..settings import by_name
+from dynamo_container import grammar, matrix
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.naming import split_ref
+from dynamo_container.references import reference_problem, registry_problem, repository_problem, tag_problem
+from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
+from dynamo_container.settings import by_name
 
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

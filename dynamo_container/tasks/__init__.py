@@ -33,7 +33,7 @@ def collection(root: Path | None, argv: list[str] | None = None) -> Collection:
     import os
     from importlib import import_module
 
-    from .argv import problem, runtime_config_problem
+    from dynamo_container.tasks.argv import problem, runtime_config_problem
 
     ns = Collection()
     for name in MODULES:

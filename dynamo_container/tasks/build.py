@@ -8,10 +8,10 @@ from typing import Any
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import ConfigError
-from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 STAGE_TASKS = {
     "base": ("base", "Build the Dynamo base image (container/Dockerfile, stage base) for a framework."),
@@ -49,7 +49,7 @@ EFA_SETTINGS = (
 
 
 def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
-    from .. import pipeline
+    from dynamo_container import pipeline
 
     if cfg.s.executor == "bake" and (json or cfg.s.dry_run):  # what would run: the one bake
         plan = pipeline.bake_run(cfg, plan)
@@ -68,7 +68,7 @@ def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
 
 
 def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None:
-    from .. import pipeline
+    from dynamo_container import pipeline
 
     if json and not (cfg.s.dry_run or explain):
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
@@ -92,7 +92,7 @@ def _explain(steps: list[dict[str, Any]], *, json: bool) -> None:
 
 
 def run_efa(cfg: Config, *, json: bool = False) -> None:
-    from .. import pipeline
+    from dynamo_container import pipeline
 
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
@@ -107,9 +107,9 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
 
 def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
     """`invoke plan`: the plan(s) of a build invocation, as text, JSON or a bake file; nothing runs."""
-    from .. import pipeline
-    from ..bake import STDOUT, bake_text, to_bake, write_bake
-    from ..plan.matrix import MatrixPlan
+    from dynamo_container import pipeline
+    from dynamo_container.bake import STDOUT, bake_text, to_bake, write_bake
+    from dynamo_container.plan.matrix import MatrixPlan
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
     plan, note = pipeline.build_plan(cfg)
@@ -117,7 +117,7 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
-        from ..bake import network_warnings
+        from dynamo_container.bake import network_warnings
 
         for w in network_warnings(mplan):
             render.warn(w)

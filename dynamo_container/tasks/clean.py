@@ -6,16 +6,16 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import DynamoError
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import DynamoError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 KINDS = ("image", "crash file", "lock", "partial file", "key record")
 
 
 def summary(found: object, *, dry_run: bool) -> str:
-    from ..clean import Found
+    from dynamo_container.clean import Found
 
     assert isinstance(found, Found)
     parts = []
@@ -31,7 +31,7 @@ def summary(found: object, *, dry_run: bool) -> str:
 
 
 def clean(cfg: Config, *, json: bool) -> None:
-    from ..clean import find, remove
+    from dynamo_container.clean import find, remove
 
     docker, log_dir = cfg.s.docker_cli, cfg.path(cfg.s.log_dir)
     found = find(docker, log_dir)

@@ -7,12 +7,12 @@ from typing import Any
 
 from invoke.context import Context
 
-from .. import matrix, pins, render
-from ..config import Config, format_value
-from ..config import env_example as example_text
-from ..secrets import SECRET_ENV_VARS
-from ..settings import specs
-from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+from dynamo_container import matrix, pins, render
+from dynamo_container.config import Config, format_value
+from dynamo_container.config import env_example as example_text
+from dynamo_container.secrets import SECRET_ENV_VARS
+from dynamo_container.settings import specs
+from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 ENV_EXAMPLE = Extra(
     "env_example", "Print the text of .env.example (every setting with its default).", bool, False

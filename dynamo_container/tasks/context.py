@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from ..context import ContextReport
-    from ..sources import Missing
+    from dynamo_container.context import ContextReport
+    from dynamo_container.sources import Missing
 
 
 def print_report(report: ContextReport, limit: int) -> None:
 
     import sys
 
-    from ..context import size_warning
-    from ..render import human_size
+    from dynamo_container.context import size_warning
+    from dynamo_container.render import human_size
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"
@@ -52,7 +52,7 @@ def print_report(report: ContextReport, limit: int) -> None:
 
 
 def print_missing(problems: list[Missing], context: Path) -> None:
-    from ..sources import summary
+    from dynamo_container.sources import summary
 
     if not problems:
         print(f"\nEvery path the Dockerfiles read is in {context}.")
@@ -73,8 +73,8 @@ def tasks(root: Path | None) -> list[SettingsTask]:
     )
     def context(c: Context, cfg: Config, json: bool = False) -> None:
         """Measure the build context as BuildKit sends it, and name the paths the Dockerfiles miss in it."""
-        from ..context import build_ignore_file, limit_mb, measure, size_warning
-        from ..sources import check_family
+        from dynamo_container.context import build_ignore_file, limit_mb, measure, size_warning
+        from dynamo_container.sources import check_family
 
         folder = cfg.checkout()
         report = measure(folder, build_ignore_file(cfg))

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import DynamoError
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import DynamoError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from ..doctor_checks import Check
+    from dynamo_container.doctor_checks import Check
 
 # Settings the checks read besides the engine group (docker CLI, build frontend, builder).
 DOCTOR_SETTINGS = (
@@ -33,7 +33,7 @@ DOCTOR_SETTINGS = (
 
 
 def print_checks(checks: Sequence[Check]) -> None:
-    from ..doctor import counts
+    from dynamo_container.doctor import counts
 
     rows = [(c.name, c.status, c.detail, c.fix) for c in checks]
     render.print_table("dynamo-container doctor", ("check", "status", "detail", "fix"), rows)
@@ -42,7 +42,7 @@ def print_checks(checks: Sequence[Check]) -> None:
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
-    from ..doctor import gather, run_checks, to_json
+    from dynamo_container.doctor import gather, run_checks, to_json
 
     checks = run_checks(cfg, gather(cfg))
     if json:

@@ -7,14 +7,21 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import ConfigError, DynamoError
-from .cli import ENV_FILE, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.tasks.cli import ENV_FILE, SettingsTask, settings_task
 
 
 def lint(root: Path) -> None:
-    from ..lint import FAMILIES, check_run_bodies, dockerfiles, hadolint_argv, shell_scripts, tool
+    from dynamo_container.lint import (
+        FAMILIES,
+        check_run_bodies,
+        dockerfiles,
+        hadolint_argv,
+        shell_scripts,
+        tool,
+    )
 
     files = dockerfiles(root)
     if not files:
@@ -45,7 +52,7 @@ def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "lint", (), extras=(ENV_FILE,))
     def lint_task(c: Context, cfg: Config) -> None:
         """Lint both Dockerfile families (hadolint), every shell script and every RUN body (shellcheck)."""
-        from ..locate import repository
+        from dynamo_container.locate import repository
 
         top = repository()
         if top is None:  # an installed tool: the stand-in family and the scripts are not there

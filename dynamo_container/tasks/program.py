@@ -10,9 +10,9 @@ import sys
 
 from invoke.program import Program
 
-from .. import pins
-from ..guard import PIPE_STATUS
-from ..locate import repository
+from dynamo_container import pins
+from dynamo_container.guard import PIPE_STATUS
+from dynamo_container.locate import repository
 
 NAME = "dynamo-container"
 
@@ -39,7 +39,7 @@ class DynamoProgram(Program):
 
 
 def program(argv: list[str] | None = None) -> DynamoProgram:
-    from . import collection
+    from dynamo_container.tasks import collection
 
     # the tool's repository (its .env outside a Dynamo checkout) when run from a source checkout
     namespace = collection(repository(), sys.argv if argv is None else argv)

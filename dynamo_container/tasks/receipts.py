@@ -6,10 +6,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import ConfigError
-from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 DIFF = Extra(
     "diff",
@@ -28,7 +28,7 @@ def shown(value: object) -> str:
 
 
 def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from ..receipts import list_receipts, receipts_dir
+    from dynamo_container.receipts import list_receipts, receipts_dir
 
     names = [n.strip() for item in diff for n in item.split(",") if n.strip()]
     if names:
@@ -50,7 +50,7 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
 
 def _diff(cfg: Config, names: list[str], json: bool) -> None:
     """What differs between two receipts; a field a hand edit broke is named (file and field) and left out."""
-    from ..receipts import diff_receipts, load_receipt
+    from dynamo_container.receipts import diff_receipts, load_receipt
 
     if len(names) != 2:
         raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import ConfigError
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 RUN_HELP = {
     "framework": "Framework of the default image (none, vllm, sglang or trtllm).",
@@ -29,7 +29,7 @@ def command_after_dashes(c: Context) -> list[str]:
 
 
 def run_container(cfg: Config, command: list[str], *, json: bool = False) -> None:
-    from .. import pipeline
+    from dynamo_container import pipeline
 
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the command of a dry run", "add --dry-run")

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import ConfigError
-from .cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import ConfigError
+from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from ..sccache_stats import Stats
+    from dynamo_container.sccache_stats import Stats
 
 ARCH = Extra(
     "arch",
@@ -32,7 +32,7 @@ FILE = Extra(
 
 
 def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = False) -> None:
-    from ..sccache import install, plan_install
+    from dynamo_container.sccache import install, plan_install
 
     s = cfg.s
     plan = plan_install(
@@ -68,7 +68,13 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
     """The statistics and a label of where they came from."""
-    from ..sccache_stats import find_sccache, parse_stats, query_server, read_stats_file, read_stats_stream
+    from dynamo_container.sccache_stats import (
+        find_sccache,
+        parse_stats,
+        query_server,
+        read_stats_file,
+        read_stats_stream,
+    )
 
     if file == "-":
         stream = stdin or getattr(sys.stdin, "buffer", sys.stdin)  # bytes: the encoding is checked here

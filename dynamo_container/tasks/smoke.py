@@ -8,12 +8,12 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from ..errors import DynamoError
-from ..locate import real_family
-from ..settings import in_groups
-from .cli import ENV_FILE, JSON, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.errors import DynamoError
+from dynamo_container.locate import real_family
+from dynamo_container.settings import in_groups
+from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 SYMBOL = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 # Build settings that do not change what a runtime build tags or records (the checks compare the
@@ -50,10 +50,10 @@ SMOKE_HELP = {
 
 
 def smoke(cfg: Config, *, json: bool = False) -> None:
-    from .. import pipeline
-    from ..plan.model import BuildPlan
-    from ..resolve.run import resolve_run
-    from ..smoke import run_tiers
+    from dynamo_container import pipeline
+    from dynamo_container.plan.model import BuildPlan
+    from dynamo_container.resolve.run import resolve_run
+    from dynamo_container.smoke import run_tiers
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True))
     plan, _ = pipeline.build_plan(cfg)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from .. import render
-from ..config import Config
-from .cli import ENV_FILE, Extra, SettingsTask, settings_task
+from dynamo_container import render
+from dynamo_container.config import Config
+from dynamo_container.tasks.cli import ENV_FILE, Extra, SettingsTask, settings_task
 
 OUTPUT_DIR = Extra(
     "output_dir",
@@ -30,7 +30,7 @@ SETTINGS = (
 
 
 def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_url: str) -> None:
-    from .. import pipeline
+    from dynamo_container import pipeline
 
     req, plan = pipeline.wheel_plan(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
     if plan is None:
