@@ -3,7 +3,7 @@
 Sessions run with the interpreter nox itself runs on (the project's .venv made by scripts/setup), so
 they cost no extra installs. `nox -s lint typecheck tests resolve smoke` is what CI runs.
 
-Smoke sessions come from the framework matrix (dynamo_container/matrix.py), one per framework,
+Smoke sessions come from the framework matrix (dynamo_container/model/catalog.py), one per framework,
 parametrized by its CUDA versions: `nox -s smoke-vllm` runs every CUDA version of vLLM,
 `nox -s "smoke-vllm(cuda='13.0')"` one of them, `nox -s smoke` (or `nox -t smoke`) all of them.
 Each builds the runtime image through `invoke build` and checks it through `invoke smoke` (tiers 0-2).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nox
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -78,7 +78,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def resolve(session: nox.Session) -> None:
     """Each image's Python install set resolved by uv against PyPI (`-- vllm`, `-- vllm-13.0` pick rows)."""
-    session.run(PY, "-m", "dynamo_container.install_resolve", *session.posargs)
+    session.run(PY, "-m", "dynamo_container.deps.resolution", *session.posargs)
     session.run(PY, "-m", "pytest", "-m", "resolve", "tests/resolve")
 
 
@@ -111,7 +111,7 @@ def profile() -> tuple[str, list[str]]:
 
 def _smoke_session(framework: str) -> None:
     @nox.session(name=f"smoke-{framework}", tags=["smoke"])
-    @nox.parametrize("cuda", list(matrix.cuda_versions(framework)))
+    @nox.parametrize("cuda", list(catalog.cuda_versions(framework)))
     def smoke_framework(session: nox.Session, cuda: str) -> None:
         name, flags = profile()
         session.log(f"smoke {framework} CUDA {cuda}: {name} profile")
@@ -122,12 +122,12 @@ def _smoke_session(framework: str) -> None:
     smoke_framework.__doc__ = f"Build and check the {framework} runtime image, per CUDA version."
 
 
-for _framework in matrix.FRAMEWORKS:
+for _framework in catalog.FRAMEWORKS:
     _smoke_session(_framework)
 
 
 @nox.session
 def smoke(session: nox.Session) -> None:
     """Every smoke-<framework> session of the matrix."""
-    for variant in matrix.VARIANTS:
+    for variant in catalog.VARIANTS:
         session.notify(f"smoke-{variant.framework}(cuda='{variant.cuda}')")

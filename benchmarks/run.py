@@ -46,8 +46,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dynamo_container.context import Matcher, human_size, measure, walk
-from dynamo_container.progress import BuildProgress
+from dynamo_container.buildcontext.context import Matcher, human_size, measure, walk
+from dynamo_container.execute.progress import BuildProgress
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -130,18 +130,18 @@ finally:
 """
 # What a real build does besides the docker commands (measurement 2's breakdown).
 BUILD_WRAPS = (
-    "dynamo_container.version:describe",
-    "dynamo_container.engine:engine_url",
-    "dynamo_container.engine:Engine.ping",
-    "dynamo_container.buildkey:BuildKeys.up_to_date",
-    "dynamo_container.preflight:check_build",
-    "dynamo_container.execute:StepRunner.run",
-    "dynamo_container.execute:image_sizes",
-    "dynamo_container.context:warn_if_large",
-    "dynamo_container.sources:check_family",
-    "dynamo_container.engine:Engine.image_ids",
-    "dynamo_container.receipts:make_receipt",
-    "dynamo_container.receipts:write_receipt",
+    "dynamo_container.buildcontext.git:describe",
+    "dynamo_container.docker.engine:engine_url",
+    "dynamo_container.docker.engine:Engine.ping",
+    "dynamo_container.execute.keys:BuildKeys.up_to_date",
+    "dynamo_container.execute.preflight:check_build",
+    "dynamo_container.execute.runner:StepRunner.run",
+    "dynamo_container.execute.runner:image_sizes",
+    "dynamo_container.buildcontext.context:warn_if_large",
+    "dynamo_container.buildcontext.sources:check_family",
+    "dynamo_container.docker.engine:Engine.image_ids",
+    "dynamo_container.report.receipts:make_receipt",
+    "dynamo_container.report.receipts:write_receipt",
 )
 
 
@@ -411,7 +411,7 @@ class Bench:
 
     def phases(self, dry_args: Sequence[str]) -> dict[str, Any]:
         """Where a dry run's time goes: invoke's phases, project imports, git."""
-        from dynamo_container.version import describe
+        from dynamo_container.buildcontext.git import describe
 
         phase_ms = self.driver_phases(dry_args, (), self.env)["ms"]
         imports: list[dict[str, float]] = []
@@ -533,7 +533,7 @@ class Bench:
 
     # 3 -------------------------------------------------------------------------------------------
     def cold_pipeline(self) -> dict[str, Any]:
-        from dynamo_container.execute_matrix import default_jobs
+        from dynamo_container.execute.matrix import default_jobs
 
         matrix_args = self.build_args(",".join(FRAMEWORKS), "--no-cache")
         mplan = self.plan(matrix_args)
@@ -682,7 +682,8 @@ class Bench:
             "ratios": {"bytes_without/with": round(whole_bytes / kept.bytes, 1) if kept.bytes else None},
             "context": str(CHECKOUT.relative_to(ROOT)),
             "ignore_file": str(IGNORE.relative_to(ROOT)),
-            "how": "with: dynamo_container.context.measure(checkout, ignore file); without: the same walk "
+            "how": "with: dynamo_container.buildcontext.context.measure(checkout, ignore file); "
+            "without: the same walk "
             "with no patterns; BuildKit: a scratch `FROM dynamo-standin-base:bookworm` + "
             "`COPY . /ctx-<token>` build of the checkout (--progress=plain, --output type=cacheonly) with a "
             "copy of the ignore file (or an empty one) beside its Dockerfile, its 'transferring context' "
@@ -694,12 +695,12 @@ class Bench:
         """What the hand-written pieces save against the library beside them (see docs/architecture.md)."""
         from docker.utils.build import exclude_paths
 
-        from dynamo_container.context import read_patterns
+        from dynamo_container.buildcontext.context import read_patterns
 
         imports: dict[str, list[float]] = {"docker_py": [], "engine_api": [], "bare_python": []}
         programs = {
             "docker_py": "import docker",
-            "engine_api": "import dynamo_container.engine_api",
+            "engine_api": "import dynamo_container.docker.api",
             "bare_python": "pass",
         }
         for i in range(self.n("libraries")):
@@ -719,7 +720,8 @@ class Bench:
             "import": res,
             "context_walk": {"ours": stats(ours, 5), "docker_py_exclude_paths": stats(theirs, 5)},
             "how": "import: a fresh `python -c` of each, wall time (rotated order); context walk: "
-            "dynamo_container.context.measure vs docker.utils.build.exclude_paths on the stand-in checkout "
+            "dynamo_container.buildcontext.context.measure vs docker.utils.build.exclude_paths "
+            "on the stand-in checkout "
             "with its ignore file, in-process",
         }
 

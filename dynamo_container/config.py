@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dynamo_container.buildcontext.locate import real_family
 from dynamo_container.errors import ConfigError
-from dynamo_container.grammar import CONTROL
-from dynamo_container.locate import real_family
-from dynamo_container.secrets import (
+from dynamo_container.model.grammar import CONTROL
+from dynamo_container.model.secrets import (
     SECRET_ENV_VARS,
     credential_problem,
     credential_variables,

@@ -10,20 +10,20 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dynamo_container.buildcontext.git import VersionInfo, describe
 from dynamo_container.config import Config
-from dynamo_container.engine import Engine, FrontendChoice, choose_frontend
+from dynamo_container.docker.engine import Engine, FrontendChoice, choose_frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.model import BuildPlan, TaskPlan
 from dynamo_container.resolve import values
 from dynamo_container.resolve.build import Host, resolve_build
-from dynamo_container.version import VersionInfo, describe
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
 if TYPE_CHECKING:
-    from dynamo_container.buildkey import BuildKeys
-    from dynamo_container.execute import StepRunner
+    from dynamo_container.execute.keys import BuildKeys
+    from dynamo_container.execute.runner import StepRunner
     from dynamo_container.plan.matrix import MatrixPlan
     from dynamo_container.plan.run import RunPlan
     from dynamo_container.resolve.trtllm import WheelRequest
@@ -64,15 +64,15 @@ def engine(cfg: Config) -> Engine:
 
 
 def runner(cfg: Config) -> StepRunner:
-    from dynamo_container.execute import StepRunner
+    from dynamo_container.execute.runner import StepRunner
 
     return StepRunner(cfg.secrets, cfg.root, cfg.path(cfg.s.log_dir))
 
 
 def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """A real build: its log folders held, everything knowable checked, then the steps run."""
-    from dynamo_container.execute import log_folders
-    from dynamo_container.sources import check_family, summary
+    from dynamo_container.buildcontext.sources import check_family, summary
+    from dynamo_container.execute.runner import log_folders
 
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
     context = cfg.checkout()
@@ -88,7 +88,7 @@ def build(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
 def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
     """The plan of --executor bake: its bake file in one `docker buildx bake`, then the pushes."""
-    from dynamo_container.bake import bake_run_plan
+    from dynamo_container.plan.bake import bake_run_plan
     from dynamo_container.plan.matrix import MatrixPlan
 
     mplan = MatrixPlan.of(plan)
@@ -97,11 +97,11 @@ def bake_run(cfg: Config, plan: BuildPlan | MatrixPlan) -> TaskPlan:
 
 def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """--executor bake: the checks of a build, the bake file written, then one bake and the pushes."""
-    from dynamo_container.bake import BAKE_FILE, bake_text, to_bake, write_bake
-    from dynamo_container.execute import log_folders
-    from dynamo_container.execute_plan import execute_build
+    from dynamo_container.execute.build import execute_build
+    from dynamo_container.execute.preflight import check_bake
+    from dynamo_container.execute.runner import log_folders
+    from dynamo_container.plan.bake import BAKE_FILE, bake_text, to_bake, write_bake
     from dynamo_container.plan.matrix import MatrixPlan
-    from dynamo_container.preflight import check_bake
 
     bplan = bake_run(cfg, plan)
     with log_folders(_log_folders(bplan), values.origin(cfg, "log_dir")):
@@ -114,8 +114,8 @@ def execute_bake(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
 
 def preflight(cfg: Config, plan: BuildPlan | MatrixPlan) -> None:
     """What can be known before step 1 (see preflight.py), then the context-size warning."""
-    from dynamo_container.context import warn_if_large
-    from dynamo_container.preflight import check_build
+    from dynamo_container.buildcontext.context import warn_if_large
+    from dynamo_container.execute.preflight import check_build
 
     s = cfg.s
     check_build(
@@ -130,7 +130,7 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
 
 def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
     """The up-to-date checks of a real build (with --force: every step runs, and says so)."""
-    from dynamo_container.buildkey import BuildKeys, frontend_identity
+    from dynamo_container.execute.keys import BuildKeys, frontend_identity
 
     s = cfg.s
     frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
@@ -144,21 +144,21 @@ def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
-    from dynamo_container.receipts import receipt_writer
+    from dynamo_container.report.receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.checkout()
     keys = build_keys(cfg, eng)
     try:
         if not isinstance(plan, BuildPlan):
-            from dynamo_container.execute_matrix import default_jobs, execute_matrix
+            from dynamo_container.execute.matrix import default_jobs, execute_matrix
 
             def receipt(p: BuildPlan) -> Any:
                 return receipt_writer(p, eng, log_dir, cfg.secrets, context, quiet=True)
 
             jobs = cfg.s.jobs or default_jobs()
             return execute_matrix(plan, eng, run, jobs, receipt, keys=keys, progress=cfg.s.progress)
-        from dynamo_container.execute_plan import execute_build
+        from dynamo_container.execute.build import execute_build
 
         on_finish = receipt_writer(plan, eng, log_dir, cfg.secrets, context)
         return execute_build(plan, eng, run, on_finish=on_finish, keys=keys, progress=cfg.s.progress)
@@ -172,7 +172,7 @@ def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
     A dry run that asks the engine for image IDs and hashes the contexts as a build would, and
     writes nothing (no key, no file-hash cache, no log folder).
     """
-    from dynamo_container.reasons import explain_steps
+    from dynamo_container.report.reasons import explain_steps
 
     eng = engine(cfg)
     eng.ping()
@@ -189,14 +189,14 @@ def efa_plan(cfg: Config) -> TaskPlan:
 
 
 def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
-    from dynamo_container.execute_plan import execute_build
-    from dynamo_container.naming import Names, suggest_build
+    from dynamo_container.execute.build import execute_build
+    from dynamo_container.model.naming import Names, suggest_build
 
     eng = engine(cfg)
     eng.ping()
     image = cfg.s.image.strip()
     eng.require_image(image, suggest_build(Names(cfg.s.image_name, registry=cfg.s.registry), image))
-    from dynamo_container.execute import log_folders
+    from dynamo_container.execute.runner import log_folders
 
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
         return execute_build(plan, eng, runner(cfg), progress=cfg.s.progress)
@@ -211,7 +211,7 @@ def run_plan(cfg: Config, command: list[str]) -> RunPlan:
 
 
 def execute_run(cfg: Config, plan: RunPlan) -> None:
-    from dynamo_container.execute_run import check_engine, execute_run
+    from dynamo_container.execute.container import check_engine, execute_run
 
     check_engine(engine(cfg), plan)
     execute_run(plan, os.environ, cfg.secrets)
@@ -234,7 +234,7 @@ def wheel_plan(
 
 def execute_wheel(cfg: Config, req: WheelRequest, plan: TaskPlan) -> tuple[Path, str]:
     """Run the wheel's steps; the one wheel they left and its commit.txt line."""
-    from dynamo_container.execute_plan import execute_build
+    from dynamo_container.execute.build import execute_build
 
     execute_build(plan, engine(cfg), runner(cfg))
     wheels = sorted(req.output_dir.glob("*.whl"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from dynamo_container import matrix, pins
+from dynamo_container.model import catalog, pins
 
 PREFIX = "DYNAMO_"
 
@@ -61,7 +61,7 @@ def _setting(
 class Settings:
     # ----- what to build -------------------------------------------------------------------------
     framework: str = _setting(
-        matrix.DEFAULT_FRAMEWORK,
+        catalog.DEFAULT_FRAMEWORK,
         "Inference framework of the image: none, vllm, sglang or trtllm (any case); a comma list or all "
         "builds a matrix.",
     )
@@ -172,10 +172,10 @@ class Settings:
     uid: str = _setting("", "UID of the dynamo user in a local-dev image (default: yours).")
     gid: str = _setting("", "GID of the dynamo user in a local-dev image (default: yours).")
     tensorrtllm_pip_wheel: str = _setting(
-        "", f"TRT-LLM pip spec to install (download mode; default {matrix.TRTLLM_PIP_WHEEL})."
+        "", f"TRT-LLM pip spec to install (download mode; default {catalog.TRTLLM_PIP_WHEEL})."
     )
     tensorrtllm_index_url: str = _setting(
-        "", f"Package index of --tensorrtllm-pip-wheel (default {matrix.TRTLLM_INDEX_URL})."
+        "", f"Package index of --tensorrtllm-pip-wheel (default {catalog.TRTLLM_INDEX_URL})."
     )
     tensorrtllm_pip_wheel_dir: str = _setting(
         "",
@@ -200,11 +200,11 @@ class Settings:
     )
     version: str = _setting("", "Image version instead of the one derived from git tags (e.g. 0.7.0).")
     commit_sha: str = _setting("", "Commit recorded in DYNAMO_COMMIT_SHA instead of git's HEAD.")
-    nixl_ref: str = _setting(matrix.NIXL_REF, "NIXL git ref built into the images.")
-    nixl_ucx_ref: str = _setting(matrix.NIXL_UCX_REF, "UCX git ref built for NIXL.")
-    nixl_gdrcopy_ref: str = _setting(matrix.NIXL_GDRCOPY_REF, "gdrcopy git ref built for UCX and NIXL.")
-    nixl_libfabric_ref: str = _setting(matrix.NIXL_LIBFABRIC_REF, "libfabric git ref built for NIXL.")
-    efa_version: str = _setting(matrix.EFA_VERSION, "AWS EFA installer version of the EFA layer.")
+    nixl_ref: str = _setting(catalog.NIXL_REF, "NIXL git ref built into the images.")
+    nixl_ucx_ref: str = _setting(catalog.NIXL_UCX_REF, "UCX git ref built for NIXL.")
+    nixl_gdrcopy_ref: str = _setting(catalog.NIXL_GDRCOPY_REF, "gdrcopy git ref built for UCX and NIXL.")
+    nixl_libfabric_ref: str = _setting(catalog.NIXL_LIBFABRIC_REF, "libfabric git ref built for NIXL.")
+    efa_version: str = _setting(catalog.EFA_VERSION, "AWS EFA installer version of the EFA layer.")
     registry: str = _setting(
         "",
         "Registry (and namespace) in front of the image names, e.g. registry.example:5000/team.",

@@ -7,15 +7,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from dynamo_container.buildcontext.context import ContextReport, FolderSize
+from dynamo_container.buildcontext.git import VersionInfo, describe
 from dynamo_container.config import Config, load_config
-from dynamo_container.context import ContextReport, FolderSize
-from dynamo_container.frontend import Frontend
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.matrix import MatrixPlan, plan_matrix
 from dynamo_container.plan.model import BuildPlan
 from dynamo_container.resolve.build import BuildRequest, Host, resolve_build
 from dynamo_container.resolve.matrix import resolve_matrix
-from dynamo_container.version import VersionInfo, describe
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ def make_repo(path: Path, *, tag: str | None = "v0.6.1", commits_after: int = 1)
 
 def mark_checkout(repo: Path) -> Path:
     """Commit the files that make a git repo a Dynamo checkout (locate.CHECKOUT_MARKERS)."""
-    from dynamo_container.locate import CHECKOUT_MARKERS
+    from dynamo_container.buildcontext.locate import CHECKOUT_MARKERS
 
     for marker in CHECKOUT_MARKERS:
         path = repo / marker

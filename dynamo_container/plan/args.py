@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
+from dynamo_container.model.secrets import SECRET_ENV_VARS
 from dynamo_container.plan.model import Secret
 from dynamo_container.resolve.build import BuildRequest
-from dynamo_container.secrets import SECRET_ENV_VARS
 
 if TYPE_CHECKING:
     from dynamo_container.resolve.trtllm import TrtllmIntent
@@ -34,7 +34,7 @@ def common_args(req: BuildRequest) -> Pairs:
     refs = dict(req.refs)
     args: Pairs = []
     if req.arch != "amd64":  # the Dockerfiles default to amd64, as build.sh relies on
-        args += [("ARCH", req.arch), ("ARCH_ALT", matrix.ARCHES[req.arch])]
+        args += [("ARCH", req.arch), ("ARCH_ALT", catalog.ARCHES[req.arch])]
     args += [
         ("DYNAMO_COMMIT_SHA", req.version.commit),
         ("NIXL_REF", refs["NIXL_REF"]),
@@ -87,8 +87,8 @@ def trtllm_args(trtllm: TrtllmIntent, nixl_kvcache: bool) -> Pairs:
     args = [("HAS_TRTLLM_CONTEXT", "0" if trtllm.mode == "download" else "1")]
     if trtllm.mode == "download":
         version = trtllm.pip_wheel.partition("==")[2].strip()
-        if version in matrix.TRTLLM_ABI_INCOMPATIBLE:  # PyPI's wheel does not match NGC PyTorch's ABI
-            args.append(("TRTLLM_WHEEL_IMAGE", f"{matrix.TRTLLM_RELEASE_IMAGE}:{version}"))
+        if version in catalog.TRTLLM_ABI_INCOMPATIBLE:  # PyPI's wheel does not match NGC PyTorch's ABI
+            args.append(("TRTLLM_WHEEL_IMAGE", f"{catalog.TRTLLM_RELEASE_IMAGE}:{version}"))
         else:
             args += [("TENSORRTLLM_PIP_WHEEL", trtllm.pip_wheel), ("TENSORRTLLM_INDEX_URL", trtllm.index_url)]
     args.append(("GITHUB_TRTLLM_COMMIT", github_ref(trtllm.commit)))

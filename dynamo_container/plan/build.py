@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dynamo_container import matrix, naming
+from dynamo_container.model import catalog, naming
 from dynamo_container.plan import args as derive
 from dynamo_container.plan.model import BuildPlan, Secret, Step
 from dynamo_container.plan.steps import BuildSpec, StepMaker
@@ -38,7 +38,7 @@ class _Plan:
 
     @property
     def tooling(self) -> list[tuple[str, str]]:
-        return [(matrix.TOOLING_CONTEXT, str(self.req.container))]
+        return [(catalog.TOOLING_CONTEXT, str(self.req.container))]
 
     @property
     def final_tags(self) -> list[str]:
@@ -62,8 +62,8 @@ def _base_step(p: _Plan) -> str:
     p.add(
         BuildSpec(
             "base",
-            f"Dynamo base image ({matrix.BASE_DOCKERFILE}, stage {stage})",
-            req.container / matrix.BASE_DOCKERFILE,
+            f"Dynamo base image ({catalog.BASE_DOCKERFILE}, stage {stage})",
+            req.container / catalog.BASE_DOCKERFILE,
             stage,
             [tag],
             p.common,
@@ -109,10 +109,12 @@ def _framework_step(p: _Plan, base: str) -> None:
 def _epp_step(p: _Plan) -> None:
     """The EPP image the frontend copies /epp from, made by the checkout's Makefile (as build.sh)."""
     ctx = p.req.context
-    argv = ("make", "-C", str(ctx / matrix.EPP_MAKE_DIR), "all", f"DYNAMO_DIR={ctx}")
+    argv = ("make", "-C", str(ctx / catalog.EPP_MAKE_DIR), "all", f"DYNAMO_DIR={ctx}")
     log = str(p.req.log_dir / "epp.log")
     p.steps.append(
-        Step("epp", f"EPP image {p.req.epp_image} (make -C {matrix.EPP_MAKE_DIR} all)", argv, "host", log=log)
+        Step(
+            "epp", f"EPP image {p.req.epp_image} (make -C {catalog.EPP_MAKE_DIR} all)", argv, "host", log=log
+        )
     )
 
 
@@ -123,9 +125,9 @@ def _local_dev_step(p: _Plan) -> None:
     p.add(
         BuildSpec(
             "local-dev",
-            f"local-dev image for uid {req.uid} gid {req.gid} ({matrix.LOCAL_DEV_DOCKERFILE})",
-            req.container / matrix.LOCAL_DEV_DOCKERFILE,
-            matrix.LOCAL_DEV_STAGE,
+            f"local-dev image for uid {req.uid} gid {req.gid} ({catalog.LOCAL_DEV_DOCKERFILE})",
+            req.container / catalog.LOCAL_DEV_DOCKERFILE,
+            catalog.LOCAL_DEV_STAGE,
             [naming.local_dev_tag(t) for t in below],
             [("DEV_BASE", dev_base), ("USER_UID", req.uid), ("USER_GID", req.gid), ("ARCH", req.arch)],
             contexts=p.tooling,
@@ -139,12 +141,12 @@ def efa_spec(image_tags: list[str], efa_version: str, container: Path, stage: st
     """The AWS EFA layer on top of an image, tagged <tag>-aws for each of its tags."""
     return BuildSpec(
         "efa",
-        f"AWS EFA layer {efa_version} ({matrix.EFA_DOCKERFILE})",
-        container / matrix.EFA_DOCKERFILE,
+        f"AWS EFA layer {efa_version} ({catalog.EFA_DOCKERFILE})",
+        container / catalog.EFA_DOCKERFILE,
         stage or efa_stage(image_tags[0]),
         [naming.efa_tag(t) for t in image_tags],
         [("BASE_IMAGE", image_tags[0]), ("EFA_VERSION", efa_version)],
-        contexts=[(matrix.TOOLING_CONTEXT, str(container))],
+        contexts=[(catalog.TOOLING_CONTEXT, str(container))],
         cache=False,
     )
 
@@ -202,7 +204,7 @@ def plan_build(req: BuildRequest) -> BuildPlan:
         req.cache,
         req.user_args,
         # each architecture's cache apart (amd64 keeps the plain name)
-        matrix.combination_key(req.framework.name, req.variant.cuda)
+        catalog.combination_key(req.framework.name, req.variant.cuda)
         + ("" if req.arch == "amd64" else f"-{req.arch}"),
         load_final=not req.no_load,
     )

@@ -19,7 +19,7 @@ layer (`resolve.build`), since every step would overwrite it.
 
 from __future__ import annotations
 
-from dynamo_container.naming import split_ref
+from dynamo_container.model.naming import split_ref
 from dynamo_container.resolve.build import Cache
 
 PREFIX = "cache"

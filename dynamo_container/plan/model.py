@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dynamo_container import matrix
-from dynamo_container.version import VersionInfo
+from dynamo_container.buildcontext.git import VersionInfo
+from dynamo_container.model import catalog
 
 StepKind = Literal["build", "push", "host"]
 
@@ -84,7 +84,7 @@ class BuildPlan:
 
     @property
     def key(self) -> str:
-        return matrix.combination_key(self.framework, self.cuda)
+        return catalog.combination_key(self.framework, self.cuda)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
 from dynamo_container.plan.model import Secret
 from dynamo_container.resolve.build import BuildRequest
 
@@ -48,7 +48,7 @@ def summary(
     rows: Rows = [
         ("framework", f"{req.framework.name} (CUDA {req.variant.cuda}, Python {req.variant.python})"),
         ("target", req.target or ("local-dev" if req.dev_image else "dev (no tag suffix)")),
-        ("platform", f"{req.platform} ({req.arch}/{matrix.ARCHES[req.arch]})"),
+        ("platform", f"{req.platform} ({req.arch}/{catalog.ARCHES[req.arch]})"),
         ("version", f"{v.version} (commit {v.short})" + (f"; {v.note}" if v.note else "")),
         *_images(req),
         ("dockerfiles", str(req.container)),

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dynamo_container import matrix
+from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
-from dynamo_container.frontend import Frontend
-from dynamo_container.naming import Names, names_registry, split_ref
+from dynamo_container.model import catalog
+from dynamo_container.model.naming import Names, names_registry, split_ref
 from dynamo_container.resolve import builder, values
 from dynamo_container.resolve.values import origin
-from dynamo_container.version import VersionInfo
 
 if TYPE_CHECKING:  # the TRT-LLM resolution is imported only for TRT-LLM builds
     from dynamo_container.resolve.trtllm import TrtllmIntent, WheelRequest
@@ -56,8 +56,8 @@ class Cache:
 
 @dataclass(frozen=True, eq=False, repr=False)  # (not compared or printed: cheaper to import)
 class BuildRequest:
-    framework: matrix.Framework
-    variant: matrix.Variant
+    framework: catalog.Framework
+    variant: catalog.Variant
     arch: str
     platform: str
     target: str  # "" = the framework image to its dev stage, without a tag suffix
@@ -94,11 +94,11 @@ class BuildRequest:
 
     @property
     def local_dev(self) -> bool:
-        return bool(self.dev_image) or self.target == matrix.LOCAL_DEV_STAGE
+        return bool(self.dev_image) or self.target == catalog.LOCAL_DEV_STAGE
 
     @property
     def base_only(self) -> bool:
-        return self.target in matrix.BASE_ONLY_TARGETS
+        return self.target in catalog.BASE_ONLY_TARGETS
 
     @property
     def key(self) -> str:
@@ -175,7 +175,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         container=_family(cfg, fw),
         context=cfg.checkout(),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
-        log_dir=cfg.path(cfg.s.log_dir) / matrix.combination_key(fw.name, variant.cuda),
+        log_dir=cfg.path(cfg.s.log_dir) / catalog.combination_key(fw.name, variant.cuda),
         epp_image=_epp_image(cfg, target),
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
@@ -199,7 +199,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
     return request
 
 
-def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
+def _target(cfg: Config, fw: catalog.Framework, warnings: list[str]) -> str:
     s = cfg.s
     target = values.target(cfg, fw)
     if s.dev_image:
@@ -214,12 +214,12 @@ def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
                 )
             warnings.append(f"{origin(cfg, setting)} is ignored with --dev-image")
         target = ""
-    if (s.uid or s.gid) and not (s.dev_image or target == matrix.LOCAL_DEV_STAGE):
+    if (s.uid or s.gid) and not (s.dev_image or target == catalog.LOCAL_DEV_STAGE):
         raise ConfigError(
             "--uid and --gid can only be used with --dev-image or --target local-dev",
             "add --target local-dev",
         )
-    if s.make_efa and (target in matrix.BASE_ONLY_TARGETS or target == "framework"):
+    if s.make_efa and (target in catalog.BASE_ONLY_TARGETS or target == "framework"):
         raise ConfigError(
             f"--make-efa adds a layer to a runtime or dev image, not to stage {target}",
             "use --target runtime or --target dev",
@@ -229,11 +229,11 @@ def _target(cfg: Config, fw: matrix.Framework, warnings: list[str]) -> str:
 
 def _epp_image(cfg: Config, target: str) -> str:
     """The tag the checkout's EPP Makefile gives its image (build.sh computes it the same way)."""
-    if target != matrix.FRONTEND_STAGE:
+    if target != catalog.FRONTEND_STAGE:
         return ""
-    from dynamo_container.version import epp_git_tag
+    from dynamo_container.buildcontext.git import epp_git_tag
 
-    return f"{matrix.EPP_IMAGE_REPO}:{epp_git_tag(cfg.checkout())}"
+    return f"{catalog.EPP_IMAGE_REPO}:{epp_git_tag(cfg.checkout())}"
 
 
 def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:
@@ -244,7 +244,7 @@ def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRe
     return build_wheel_request(cfg, trtllm, arch)
 
 
-def _trtllm(cfg: Config, fw: matrix.Framework, arch: str, warnings: list[str]) -> TrtllmIntent | None:
+def _trtllm(cfg: Config, fw: catalog.Framework, arch: str, warnings: list[str]) -> TrtllmIntent | None:
     if fw.name == "trtllm" and not cfg.s.dev_image:
         from dynamo_container.resolve.trtllm import resolve_trtllm
 
@@ -261,7 +261,7 @@ def _trtllm(cfg: Config, fw: matrix.Framework, arch: str, warnings: list[str]) -
 
 
 def _check_options(
-    cfg: Config, fw: matrix.Framework, target: str, version: VersionInfo, warnings: list[str]
+    cfg: Config, fw: catalog.Framework, target: str, version: VersionInfo, warnings: list[str]
 ) -> None:
     s = cfg.s
     if s.use_sccache:
@@ -286,11 +286,11 @@ def _check_options(
         )
 
 
-def _family(cfg: Config, fw: matrix.Framework) -> Path:
+def _family(cfg: Config, fw: catalog.Framework) -> Path:
     """The Dockerfile family: a folder holding the Dockerfiles this framework's build reads."""
     where = origin(cfg, "container_dir")
     folder = values.existing_path(cfg, cfg.s.container_dir, where, folder=True)
-    for name in dict.fromkeys((matrix.BASE_DOCKERFILE, fw.dockerfile)):
+    for name in dict.fromkeys((catalog.BASE_DOCKERFILE, fw.dockerfile)):
         if not (folder / name).is_file():
             raise ConfigError(
                 f"{where} {cfg.shown(cfg.s.container_dir)} has no {name}", "point it at the Dockerfile family"
@@ -300,7 +300,7 @@ def _family(cfg: Config, fw: matrix.Framework) -> Path:
 
 def _check_release(cfg: Config, version: VersionInfo) -> None:
     """A release image is built from a clean checkout whose HEAD carries the version tag."""
-    from dynamo_container.version import git_dirty
+    from dynamo_container.buildcontext.git import git_dirty
 
     if cfg.s.version.strip() or cfg.s.commit_sha.strip():
         raise ConfigError(
@@ -319,7 +319,7 @@ def _check_release(cfg: Config, version: VersionInfo) -> None:
         )
 
 
-def _images(cfg: Config, variant: matrix.Variant, warnings: list[str]) -> Images:
+def _images(cfg: Config, variant: catalog.Variant, warnings: list[str]) -> Images:
     s = cfg.s
     if not variant.runtime_image and values.given(cfg, "runtime_image", "runtime_image_tag"):
         warnings.append("framework none builds its runtime on the build base; --runtime-image* is ignored")
@@ -330,7 +330,7 @@ def _images(cfg: Config, variant: matrix.Variant, warnings: list[str]) -> Images
     )
 
 
-def _features(cfg: Config, fw: matrix.Framework) -> Features:
+def _features(cfg: Config, fw: catalog.Framework) -> Features:
     s = cfg.s
 
     def switch(value: bool | None, default: bool) -> bool:

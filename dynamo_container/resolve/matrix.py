@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynamo_container import matrix
+from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
-from dynamo_container.frontend import Frontend
+from dynamo_container.model import catalog
 from dynamo_container.resolve.build import BuildRequest, Host, for_combination, resolve_build
 from dynamo_container.resolve.values import framework_named, origin
-from dynamo_container.version import VersionInfo
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class MatrixRequest:
 def _framework_names(cfg: Config) -> list[str]:
     spec = cfg.s.framework.strip().lower()
     if spec == "all":
-        return list(matrix.FRAMEWORKS)
+        return list(catalog.FRAMEWORKS)
     names = [x.strip() for x in spec.split(",") if x.strip()]
     where = origin(cfg, "framework")
     for name in names:
@@ -39,11 +39,11 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
     combos: list[tuple[str, str]] = []
     warnings: list[str] = []
     for name in _framework_names(cfg):
-        valid = matrix.cuda_versions(name)
+        valid = catalog.cuda_versions(name)
         if cuda_spec == "all":
             chosen = list(valid)
         elif not wanted:
-            chosen = [matrix.framework(name).default_cuda]
+            chosen = [catalog.framework(name).default_cuda]
         else:
             chosen = [c for c in wanted if c in valid]
             skipped = [c for c in wanted if c not in valid]
@@ -54,7 +54,7 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
         combos += [(name, c) for c in chosen]
     if not combos:
         raise ConfigError(
-            "no valid framework x CUDA combination asked for", f"valid: {matrix.describe_valid()}"
+            "no valid framework x CUDA combination asked for", f"valid: {catalog.describe_valid()}"
         )
     return combos, warnings
 

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dynamo_container import grammar
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
-from dynamo_container.naming import Names, latest_image, suggest_build
+from dynamo_container.model import grammar
+from dynamo_container.model.naming import Names, latest_image, suggest_build
+from dynamo_container.model.secrets import looks_like_credential
 from dynamo_container.resolve import values
 from dynamo_container.resolve.build import Host
 from dynamo_container.resolve.values import origin
-from dynamo_container.secrets import looks_like_credential
 from dynamo_container.settings import by_name
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dynamo_container import grammar, matrix
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog, grammar
 from dynamo_container.resolve import values
 from dynamo_container.resolve.values import arch_name, origin
 
@@ -74,7 +74,7 @@ def resolve_trtllm(cfg: Config, arch: str, warnings: list[str]) -> TrtllmIntent:
     if s.tensorrtllm_index_url and not s.tensorrtllm_pip_wheel:
         raise ConfigError(
             f"{origin(cfg, 'tensorrtllm_index_url')} needs --tensorrtllm-pip-wheel",
-            f"e.g. --tensorrtllm-pip-wheel {matrix.TRTLLM_PIP_WHEEL} --tensorrtllm-index-url URL",
+            f"e.g. --tensorrtllm-pip-wheel {catalog.TRTLLM_PIP_WHEEL} --tensorrtllm-index-url URL",
         )
     if s.tensorrtllm_pip_wheel and (s.tensorrtllm_pip_wheel_dir or s.tensorrtllm_git_url):
         raise ConfigError(
@@ -99,7 +99,7 @@ def resolve_trtllm(cfg: Config, arch: str, warnings: list[str]) -> TrtllmIntent:
 
 def _download(cfg: Config) -> TrtllmIntent:
     s = cfg.s
-    spec = s.tensorrtllm_pip_wheel or matrix.TRTLLM_PIP_WHEEL
+    spec = s.tensorrtllm_pip_wheel or catalog.TRTLLM_PIP_WHEEL
     commit = s.tensorrtllm_commit
     if not commit:
         _, sep, pinned = spec.partition("==")
@@ -111,7 +111,7 @@ def _download(cfg: Config) -> TrtllmIntent:
                 "pin it (tensorrt-llm==X.Y.Z) or add --tensorrtllm-commit",
             )
     return TrtllmIntent(
-        "download", commit, pip_wheel=spec, index_url=s.tensorrtllm_index_url or matrix.TRTLLM_INDEX_URL
+        "download", commit, pip_wheel=spec, index_url=s.tensorrtllm_index_url or catalog.TRTLLM_INDEX_URL
     )
 
 
@@ -144,7 +144,7 @@ def _installed_wheel(cfg: Config, arch: str, warnings: list[str]) -> TrtllmInten
 def _recorded_commit(marker: Path, arch: str) -> str:
     text = marker.read_text(encoding="utf-8", errors="replace").strip()
     wheel_arch, sep, recorded = text.partition("_")
-    if not sep or not recorded or wheel_arch not in matrix.ARCHES:
+    if not sep or not recorded or wheel_arch not in catalog.ARCHES:
         raise ConfigError(f"{marker}: expected <arch>_<commit> (e.g. amd64_31116825), got {text!r}")
     if wheel_arch != arch:
         raise ConfigError(f"{marker}: the wheel was built for {wheel_arch}, this build is for {arch}")
@@ -168,7 +168,7 @@ def wheel_request(
     _check("--commit", commit, grammar.git_ref_problem, "a commit, tag or branch, e.g. v1.3.0rc1")
     if git_url:
         _check("--git-url", git_url, grammar.git_url_problem, f"e.g. {DEFAULT_GIT_URL}")
-    chosen = arch_name(arch, "--arch") if arch else matrix.arch_of_platform(s.platform)
+    chosen = arch_name(arch, "--arch") if arch else catalog.arch_of_platform(s.platform)
     if chosen is None:
         raise ConfigError(
             f"{origin(cfg, 'platform')} {s.platform!r} is not a platform", "use linux/amd64 or linux/arm64"

@@ -10,12 +10,17 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from dynamo_container import grammar, matrix
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
-from dynamo_container.naming import split_ref
-from dynamo_container.references import reference_problem, registry_problem, repository_problem, tag_problem
-from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
+from dynamo_container.model import catalog, grammar
+from dynamo_container.model.naming import split_ref
+from dynamo_container.model.references import (
+    reference_problem,
+    registry_problem,
+    repository_problem,
+    tag_problem,
+)
+from dynamo_container.model.secrets import SECRET_ENV_VARS, looks_like_credential, secret_id_of
 from dynamo_container.settings import by_name
 
 _ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -79,7 +84,7 @@ def origin(cfg: Config, name: str) -> str:
     return f"{spec.env_key} ({source})"
 
 
-def framework(cfg: Config) -> matrix.Framework:
+def framework(cfg: Config) -> catalog.Framework:
     """The one framework of a single build."""
     raw = cfg.s.framework
     name = raw.strip().lower()
@@ -91,20 +96,20 @@ def framework(cfg: Config) -> matrix.Framework:
     return framework_named(name, origin(cfg, "framework"))
 
 
-def framework_named(name: str, where: str) -> matrix.Framework:
-    if name not in matrix.FRAMEWORKS:
+def framework_named(name: str, where: str) -> catalog.Framework:
+    if name not in catalog.FRAMEWORKS:
         raise ConfigError(
-            f"{where}: unknown framework {name!r}", f"choose one of: {', '.join(matrix.FRAMEWORKS)}"
+            f"{where}: unknown framework {name!r}", f"choose one of: {', '.join(catalog.FRAMEWORKS)}"
         )
-    return matrix.framework(name)
+    return catalog.framework(name)
 
 
-def variant(cfg: Config, fw: matrix.Framework) -> matrix.Variant:
+def variant(cfg: Config, fw: catalog.Framework) -> catalog.Variant:
     cuda = cfg.s.cuda_version.strip() or fw.default_cuda
-    found = matrix.find_variant(fw.name, cuda)
+    found = catalog.find_variant(fw.name, cuda)
     if found is None:
         raise ConfigError(
-            f"CUDA {cuda} is not available for {fw.name}", f"valid combinations: {matrix.describe_valid()}"
+            f"CUDA {cuda} is not available for {fw.name}", f"valid combinations: {catalog.describe_valid()}"
         )
     return found
 
@@ -118,26 +123,26 @@ def platform(cfg: Config) -> str:
             f"{origin(cfg, 'platform')} {raw!r} names {len(items)} platforms; build one platform at a time",
             "e.g. --platform linux/arm64",
         )
-    arch = matrix.arch_of_platform(items[0])
+    arch = catalog.arch_of_platform(items[0])
     if arch is None:
         raise ConfigError(
             f"{origin(cfg, 'platform')}: unsupported platform {items[0]!r}",
-            f"choose one of: {', '.join(sorted(matrix.PLATFORMS))}",
+            f"choose one of: {', '.join(sorted(catalog.PLATFORMS))}",
         )
     return arch
 
 
 def arch_name(raw: str, where: str) -> str:
     """amd64 or arm64 from any of its spellings (x86_64, aarch64)."""
-    arch = matrix.normalize_arch(raw)
+    arch = catalog.normalize_arch(raw)
     if arch is None:
         raise ConfigError(f"{where} {raw!r} is not an architecture", "use amd64 or arm64 (x86_64, aarch64)")
     return arch
 
 
-def target(cfg: Config, fw: matrix.Framework) -> str:
+def target(cfg: Config, fw: catalog.Framework) -> str:
     value = cfg.s.target.strip()
-    if value == matrix.FRONTEND_STAGE and fw.name != matrix.FRONTEND_FRAMEWORK:
+    if value == catalog.FRONTEND_STAGE and fw.name != catalog.FRONTEND_FRAMEWORK:
         raise ConfigError(
             f"{origin(cfg, 'target')} frontend is an image of framework none (container/Dockerfile: the "
             f"EPP binary with Dynamo, no inference framework), not of {fw.name}",
@@ -243,7 +248,7 @@ def build_contexts(cfg: Config) -> list[tuple[str, str]]:
     for name, value in pairs(cfg, "build_contexts", "NAME"):
         if not _CONTEXT_NAME.fullmatch(name):
             raise ConfigError(f"{flag} name {name!r} is not valid", "use letters, digits, _ . -")
-        if name == matrix.TOOLING_CONTEXT:
+        if name == catalog.TOOLING_CONTEXT:
             raise ConfigError(f"{flag} {name}: the tool passes this context itself", "pick another name")
         out.append((name, value if "://" in value else str(existing_path(cfg, value, flag))))
     return out

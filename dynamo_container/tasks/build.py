@@ -8,9 +8,9 @@ from typing import Any
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 STAGE_TASKS = {
@@ -54,15 +54,15 @@ def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
     if cfg.s.executor == "bake" and (json or cfg.s.dry_run):  # what would run: the one bake
         plan = pipeline.bake_run(cfg, plan)
     if json:
-        render.print_json(plan.to_json())
+        console.print_json(plan.to_json())
         return
     if note:
-        render.warn(note)
+        console.warn(note)
     if cfg.s.dry_run:
         if hasattr(plan, "plans"):
-            render.print_matrix_plan(plan)
+            console.print_matrix_plan(plan)
         else:
-            render.print_plan(plan)
+            console.print_plan(plan)
         return
     pipeline.build(cfg, plan)
 
@@ -81,7 +81,7 @@ def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None
 
 def _explain(steps: list[dict[str, Any]], *, json: bool) -> None:
     if json:
-        render.print_json({"steps": steps})
+        console.print_json({"steps": steps})
         return
     matrix = len({s["combination"] for s in steps}) > 1
     for s in steps:
@@ -98,9 +98,9 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
     plan = pipeline.efa_plan(cfg)
     if json:
-        render.print_json(plan.to_json())
+        console.print_json(plan.to_json())
     elif cfg.s.dry_run:
-        render.print_plan(plan)
+        console.print_plan(plan)
     else:
         pipeline.execute_efa(cfg, plan)
 
@@ -108,7 +108,7 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
 def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
     """`invoke plan`: the plan(s) of a build invocation, as text, JSON or a bake file; nothing runs."""
     from dynamo_container import pipeline
-    from dynamo_container.bake import STDOUT, bake_text, to_bake, write_bake
+    from dynamo_container.plan.bake import STDOUT, bake_text, to_bake, write_bake
     from dynamo_container.plan.matrix import MatrixPlan
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
@@ -117,10 +117,10 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:
-        from dynamo_container.bake import network_warnings
+        from dynamo_container.plan.bake import network_warnings
 
         for w in network_warnings(mplan):
-            render.warn(w)
+            console.warn(w)
         data = to_bake(mplan)
         if bake == STDOUT:
             print(bake_text(data), end="")
@@ -129,11 +129,11 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
         if not json:
             print(f"bake file: {bake} ({len(data['target'])} targets; docker buildx bake -f {bake} --print)")
     if json:
-        render.print_json(mplan.to_json())
+        console.print_json(mplan.to_json())
     elif not bake:
         if note:
-            render.warn(note)
-        render.print_matrix_plan(mplan)
+            console.warn(note)
+        console.print_matrix_plan(mplan)
 
 
 def tasks(root: Path | None) -> list[SettingsTask]:

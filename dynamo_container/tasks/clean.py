@@ -6,23 +6,23 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import DynamoError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 KINDS = ("image", "crash file", "lock", "partial file", "key record")
 
 
 def summary(found: object, *, dry_run: bool) -> str:
-    from dynamo_container.clean import Found
+    from dynamo_container.execute.clean import Found
 
     assert isinstance(found, Found)
     parts = []
     for kind in KINDS:
         items = found.of(kind)
         if items:
-            size = render.human_size(sum(item.bytes for item in items))
+            size = console.human_size(sum(item.bytes for item in items))
             plural = "s" if len(items) != 1 else ""
             note = ", shared layers free less" if kind == "image" else ""
             parts.append(f"{len(items)} {kind}{plural} ({size}{note})")
@@ -31,7 +31,7 @@ def summary(found: object, *, dry_run: bool) -> str:
 
 
 def clean(cfg: Config, *, json: bool) -> None:
-    from dynamo_container.clean import find, remove
+    from dynamo_container.execute.clean import find, remove
 
     docker, log_dir = cfg.s.docker_cli, cfg.path(cfg.s.log_dir)
     found = find(docker, log_dir)
@@ -39,14 +39,14 @@ def clean(cfg: Config, *, json: bool) -> None:
     line = summary(done, dry_run=cfg.s.dry_run)
     if json:
         items = [{"kind": i.kind, "what": i.what, "bytes": i.bytes} for i in done.items]
-        render.print_json({"dry_run": cfg.s.dry_run, "items": items, "problems": done.problems})
+        console.print_json({"dry_run": cfg.s.dry_run, "items": items, "problems": done.problems})
     else:
         for item in done.items:
             print(f"{'would remove' if cfg.s.dry_run else 'removed'} {item.kind} {item.what}")
         print(line)
     if done.problems:
         for problem in done.problems:
-            render.warn(f"not removed: {problem}")
+            console.warn(f"not removed: {problem}")
         raise DynamoError(f"{len(done.problems)} of {len(found.items)} items could not be removed")
 
 

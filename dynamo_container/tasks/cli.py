@@ -19,10 +19,10 @@ from invoke.tasks import Task
 
 from dynamo_container.config import Config, load_config
 from dynamo_container.errors import DynamoError
-from dynamo_container.guard import PIPE_STATUS, guarded
-from dynamo_container.secrets import credential_variables, mask_text, remember
+from dynamo_container.execute.signals import stop_of, terminate_as_interrupt
+from dynamo_container.model.secrets import credential_variables, mask_text, remember
+from dynamo_container.report.guard import PIPE_STATUS, guarded
 from dynamo_container.settings import Group, SettingSpec, by_name, in_groups
-from dynamo_container.signals import stop_of, terminate_as_interrupt
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def project_config(tool_root: Path | None, env_file: str | None, flags: Mapping[
     names another. Elsewhere the project is this tool's repository (`invoke` there; its .env, and no
     default context), or nothing at all (the installed console script: no env file but --env-file).
     """
-    from dynamo_container.locate import find_checkout
+    from dynamo_container.buildcontext.locate import find_checkout
 
     cwd = Path.cwd()
     checkout = find_checkout(cwd)

@@ -7,10 +7,11 @@ from typing import Any
 
 from invoke.context import Context
 
-from dynamo_container import matrix, pins, render
 from dynamo_container.config import Config, format_value
 from dynamo_container.config import env_example as example_text
-from dynamo_container.secrets import SECRET_ENV_VARS
+from dynamo_container.model import catalog, pins
+from dynamo_container.model.secrets import SECRET_ENV_VARS
+from dynamo_container.report import console
 from dynamo_container.settings import specs
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
@@ -23,10 +24,10 @@ def derived_defaults(cfg: Config) -> dict[str, str]:
     """What an empty or 'auto' setting resolves to for the configured framework (for display)."""
     s = cfg.s
     name = s.framework.strip().lower()
-    if name not in matrix.FRAMEWORKS:
+    if name not in catalog.FRAMEWORKS:
         return {}
-    fw = matrix.framework(name)
-    variant = matrix.find_variant(fw.name, s.cuda_version.strip() or fw.default_cuda)
+    fw = catalog.framework(name)
+    variant = catalog.find_variant(fw.name, s.cuda_version.strip() or fw.default_cuda)
     out = {
         "enable_kvbm": format_value(fw.kvbm),
         "enable_gpu_memory_service": format_value(fw.gpu_memory_service),
@@ -37,8 +38,8 @@ def derived_defaults(cfg: Config) -> dict[str, str]:
     if fw.name == "vllm":
         out["vllm_max_jobs"] = str(pins.value("MAX_JOBS"))
     if fw.name == "trtllm":
-        out["tensorrtllm_pip_wheel"] = matrix.TRTLLM_PIP_WHEEL
-        out["tensorrtllm_index_url"] = matrix.TRTLLM_INDEX_URL
+        out["tensorrtllm_pip_wheel"] = catalog.TRTLLM_PIP_WHEEL
+        out["tensorrtllm_index_url"] = catalog.TRTLLM_INDEX_URL
     if variant is not None:
         out |= {
             "base_image": variant.build_image,
@@ -78,7 +79,7 @@ def config_rows(cfg: Config) -> list[dict[str, Any]]:
 def show_config(cfg: Config, *, json: bool) -> None:
     rows = config_rows(cfg)
     if json:
-        render.print_json(
+        console.print_json(
             {
                 "env_files": list(cfg.env_files),
                 "project": str(cfg.root),
@@ -88,9 +89,9 @@ def show_config(cfg: Config, *, json: bool) -> None:
         )
         return
     for w in cfg.warnings:
-        render.warn(w)
+        console.warn(w)
     table = [(r["key"], r["value"], r["source"]) for r in rows]
-    render.print_table("dynamo-container settings", ("setting", "value", "source"), table)
+    console.print_table("dynamo-container settings", ("setting", "value", "source"), table)
     print(f"env files read: {', '.join(cfg.env_files) or 'none'}")
     print(f"project folder: {cfg.root} (.env, .env.local and relative defaults)")
 

@@ -7,25 +7,25 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from dynamo_container.context import ContextReport
-    from dynamo_container.sources import Missing
+    from dynamo_container.buildcontext.context import ContextReport
+    from dynamo_container.buildcontext.sources import Missing
 
 
 def print_report(report: ContextReport, limit: int) -> None:
 
     import sys
 
-    from dynamo_container.context import size_warning
-    from dynamo_container.render import human_size
+    from dynamo_container.buildcontext.context import size_warning
+    from dynamo_container.report.console import human_size
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"
-    render.print_summary(
+    console.print_summary(
         [
             ("context", str(report.root)),
             ("ignore file", ignore),
@@ -39,26 +39,26 @@ def print_report(report: ContextReport, limit: int) -> None:
     )
     if report.largest:
         print(file=out)
-        render.print_summary(
+        console.print_summary(
             [(d.path, f"{human_size(d.bytes):>9}  {d.files:>6} files") for d in report.largest],
             out,
             title="Largest directories",
         )
     for path in report.unreadable:
-        render.warn(f"cannot read {path} (BuildKit will fail on it unless the ignore file excludes it)")
+        console.warn(f"cannot read {path} (BuildKit will fail on it unless the ignore file excludes it)")
     warning = size_warning(report, limit)
     if warning:
-        render.warn(warning)
+        console.warn(warning)
 
 
 def print_missing(problems: list[Missing], context: Path) -> None:
-    from dynamo_container.sources import summary
+    from dynamo_container.buildcontext.sources import summary
 
     if not problems:
         print(f"\nEvery path the Dockerfiles read is in {context}.")
         return
     message, hint = summary(problems, context)
-    render.warn(f"{message} ({hint})")
+    console.warn(f"{message} ({hint})")
     for problem in problems:
         print(f"  {problem}")
 
@@ -73,8 +73,8 @@ def tasks(root: Path | None) -> list[SettingsTask]:
     )
     def context(c: Context, cfg: Config, json: bool = False) -> None:
         """Measure the build context as BuildKit sends it, and name the paths the Dockerfiles miss in it."""
-        from dynamo_container.context import build_ignore_file, limit_mb, measure, size_warning
-        from dynamo_container.sources import check_family
+        from dynamo_container.buildcontext.context import build_ignore_file, limit_mb, measure, size_warning
+        from dynamo_container.buildcontext.sources import check_family
 
         folder = cfg.checkout()
         report = measure(folder, build_ignore_file(cfg))
@@ -82,7 +82,7 @@ def tasks(root: Path | None) -> list[SettingsTask]:
         limit = limit_mb(cfg.s.context_warn_mb)
         if json:
             over = bool(size_warning(report, limit))
-            render.print_json(
+            console.print_json(
                 {**report.to_json(), "warn_mb": limit, "over": over, "missing": [str(p) for p in problems]}
             )
             return

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import DynamoError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from dynamo_container.doctor_checks import Check
+    from dynamo_container.checks.verdicts import Check
 
 # Settings the checks read besides the engine group (docker CLI, build frontend, builder).
 DOCTOR_SETTINGS = (
@@ -33,20 +33,20 @@ DOCTOR_SETTINGS = (
 
 
 def print_checks(checks: Sequence[Check]) -> None:
-    from dynamo_container.doctor import counts
+    from dynamo_container.checks.doctor import counts
 
     rows = [(c.name, c.status, c.detail, c.fix) for c in checks]
-    render.print_table("dynamo-container doctor", ("check", "status", "detail", "fix"), rows)
+    console.print_table("dynamo-container doctor", ("check", "status", "detail", "fix"), rows)
     n = counts(checks)
     print(f"{n['pass']} passed, {n['warn']} warnings, {n['fail']} failed")
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
-    from dynamo_container.doctor import gather, run_checks, to_json
+    from dynamo_container.checks.doctor import gather, run_checks, to_json
 
     checks = run_checks(cfg, gather(cfg))
     if json:
-        render.print_json(to_json(cfg, checks))
+        console.print_json(to_json(cfg, checks))
     else:
         print_checks(checks)
     sys.stdout.flush()

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, SettingsTask, settings_task
 
 
 def lint(root: Path) -> None:
-    from dynamo_container.lint import (
+    from dynamo_container.tools.lint import (
         FAMILIES,
         check_run_bodies,
         dockerfiles,
@@ -42,7 +42,7 @@ def lint(root: Path) -> None:
 
 
 def _run(argv: list[str], cwd: Path, failure: str) -> None:
-    render.print_command(argv)
+    console.print_command(argv)
     result = subprocess.run(argv, cwd=cwd, check=False)
     if result.returncode != 0:
         raise DynamoError(f"{failure} (exit code {result.returncode})")
@@ -52,7 +52,7 @@ def tasks(root: Path | None) -> list[SettingsTask]:
     @settings_task(root, "lint", (), extras=(ENV_FILE,))
     def lint_task(c: Context, cfg: Config) -> None:
         """Lint both Dockerfile families (hadolint), every shell script and every RUN body (shellcheck)."""
-        from dynamo_container.locate import repository
+        from dynamo_container.buildcontext.locate import repository
 
         top = repository()
         if top is None:  # an installed tool: the stand-in family and the scripts are not there

@@ -10,9 +10,9 @@ import sys
 
 from invoke.program import Program
 
-from dynamo_container import pins
-from dynamo_container.guard import PIPE_STATUS
-from dynamo_container.locate import repository
+from dynamo_container.buildcontext.locate import repository
+from dynamo_container.model import pins
+from dynamo_container.report.guard import PIPE_STATUS
 
 NAME = "dynamo-container"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 DIFF = Extra(
@@ -28,7 +28,7 @@ def shown(value: object) -> str:
 
 
 def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from dynamo_container.receipts import list_receipts, receipts_dir
+    from dynamo_container.report.receipts import list_receipts, receipts_dir
 
     names = [n.strip() for item in diff for n in item.split(",") if n.strip()]
     if names:
@@ -36,10 +36,10 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
         return
     rows, warnings = list_receipts(cfg.path(cfg.s.log_dir))
     for warning in warnings:
-        render.warn(shown(warning))
+        console.warn(shown(warning))
     folder = receipts_dir(cfg.path(cfg.s.log_dir))
     if json:
-        render.print_json(rows)
+        console.print_json(rows)
         return
     if not rows:
         print(f"no receipts yet in {folder} (every real invoke build writes one)")
@@ -50,16 +50,16 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
 
 def _diff(cfg: Config, names: list[str], json: bool) -> None:
     """What differs between two receipts; a field a hand edit broke is named (file and field) and left out."""
-    from dynamo_container.receipts import diff_receipts, load_receipt
+    from dynamo_container.report.receipts import diff_receipts, load_receipt
 
     if len(names) != 2:
         raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")
     (a, problems_a), (b, problems_b) = (load_receipt(cfg.path(cfg.s.log_dir), n) for n in names)
     for problem in problems_a + problems_b:
-        render.warn(shown(problem))
+        console.warn(shown(problem))
     lines = diff_receipts(a, b)
     if json:
-        render.print_json({"a": names[0], "b": names[1], "differences": lines})
+        console.print_json({"a": names[0], "b": names[1], "differences": lines})
         return
     print(f"A = {shown(names[0])}, B = {shown(names[1])}")
     for line in lines or ["no differences"]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
 RUN_HELP = {
@@ -35,12 +35,12 @@ def run_container(cfg: Config, command: list[str], *, json: bool = False) -> Non
         raise ConfigError("--json prints the command of a dry run", "add --dry-run")
     plan = pipeline.run_plan(cfg, command)
     if json:
-        render.print_json(plan.to_json())
+        console.print_json(plan.to_json())
         return
     for w in plan.warnings:
-        render.warn(w)
+        console.warn(w)
     if cfg.s.dry_run:
-        render.print_command(plan.argv)
+        console.print_command(plan.argv)
         return
     pipeline.execute_run(cfg, plan)
 

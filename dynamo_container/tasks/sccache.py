@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
 if TYPE_CHECKING:
-    from dynamo_container.sccache_stats import Stats
+    from dynamo_container.tools.sccache_stats import Stats
 
 ARCH = Extra(
     "arch",
@@ -32,7 +32,7 @@ FILE = Extra(
 
 
 def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = False) -> None:
-    from dynamo_container.sccache import install, plan_install
+    from dynamo_container.tools.sccache import install, plan_install
 
     s = cfg.s
     plan = plan_install(
@@ -44,23 +44,23 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
     )
     if dry_run:
         if json:
-            render.print_json({**plan.to_json(), "installed": False})
+            console.print_json({**plan.to_json(), "installed": False})
             return
-        render.print_summary(plan.rows(), sys.stdout, title=f"sccache {plan.version} ({plan.arch})")
+        console.print_summary(plan.rows(), sys.stdout, title=f"sccache {plan.version} ({plan.arch})")
         print()
         print("Dry run: nothing was downloaded or written.")
         return
     if not json:
-        render.print_summary(plan.rows(), sys.stdout, title=f"sccache {plan.version} ({plan.arch})")
+        console.print_summary(plan.rows(), sys.stdout, title=f"sccache {plan.version} ({plan.arch})")
         sys.stdout.flush()
     result = install(plan)
     if json:
         done = {"installed": True, "size": result.size, "version_output": result.version_output}
-        render.print_json({**plan.to_json(), **done})
+        console.print_json({**plan.to_json(), **done})
         return
     reports = f" ({result.version_output})" if result.version_output else ""
     print(
-        f"Downloaded {render.human_size(result.size)}, SHA-256 verified, "
+        f"Downloaded {console.human_size(result.size)}, SHA-256 verified, "
         f"installed {plan.destination}{reports}.",
         flush=True,
     )
@@ -68,7 +68,7 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
 
 def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tuple[Stats, str]:
     """The statistics and a label of where they came from."""
-    from dynamo_container.sccache_stats import (
+    from dynamo_container.tools.sccache_stats import (
         find_sccache,
         parse_stats,
         query_server,
@@ -94,14 +94,14 @@ def read_stats(cfg: Config, file: str | None, stdin: TextIO | None = None) -> tu
 def print_stats(stats: Stats, source: str, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     version = f", sccache {stats.version}" if stats.version else ""
-    print(render.style(f"sccache statistics ({source}{version})", render.BOLD, stream), file=stream)
+    print(console.style(f"sccache statistics ({source}{version})", console.BOLD, stream), file=stream)
     rows = [(name, s.hits, s.misses, s.rate_text) for name, s in stats.languages.items()]
     width = max([len("category"), len("all"), *(len(r[0]) for r in rows)])
     print(f"  {'category'.ljust(width)}  {'hits':>8}  {'misses':>8}  {'hit rate':>9}", file=stream)
     for name, hits, misses, rate in rows:
         print(f"  {name.ljust(width)}  {hits:>8}  {misses:>8}  {rate:>8}%", file=stream)
     total = f"  {'all'.ljust(width)}  {stats.hits:>8}  {stats.misses:>8}  {stats.rate_text:>8}%"
-    print(render.style(total, render.BOLD, stream), file=stream)
+    print(console.style(total, console.BOLD, stream), file=stream)
     if not rows:
         print("  (no compilations recorded)", file=stream)
 
@@ -109,7 +109,7 @@ def print_stats(stats: Stats, source: str, stream: TextIO | None = None) -> None
 def show_stats(cfg: Config, *, file: str | None, json: bool = False) -> None:
     stats, source = read_stats(cfg, file)
     if json:
-        render.print_json({"source": source, **stats.to_json()})
+        console.print_json({"source": source, **stats.to_json()})
         return
     print_stats(stats, source)
 

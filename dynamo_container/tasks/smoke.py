@@ -8,10 +8,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
+from dynamo_container.buildcontext.locate import real_family
 from dynamo_container.config import Config
 from dynamo_container.errors import DynamoError
-from dynamo_container.locate import real_family
+from dynamo_container.report import console
 from dynamo_container.settings import in_groups
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
@@ -51,9 +51,9 @@ SMOKE_HELP = {
 
 def smoke(cfg: Config, *, json: bool = False) -> None:
     from dynamo_container import pipeline
+    from dynamo_container.checks.smoke import run_tiers
     from dynamo_container.plan.model import BuildPlan
     from dynamo_container.resolve.run import resolve_run
-    from dynamo_container.smoke import run_tiers
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True))
     plan, _ = pipeline.build_plan(cfg)
@@ -67,7 +67,7 @@ def smoke(cfg: Config, *, json: bool = False) -> None:
     tiers = run_tiers(plan, engine.client(), base)
     if json:
         tiers_json = [dataclasses.asdict(t) for t in tiers]
-        render.print_json({"image": plan.final_tags[0], "profile": profile, "tiers": tiers_json})
+        console.print_json({"image": plan.final_tags[0], "profile": profile, "tiers": tiers_json})
     else:
         print(f"smoke: {plan.final_tags[0]} ({plan.framework}, CUDA {plan.cuda}, {profile} profile)")
         for t in tiers:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from dynamo_container import render
 from dynamo_container.config import Config
+from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, Extra, SettingsTask, settings_task
 
 OUTPUT_DIR = Extra(
@@ -36,7 +36,7 @@ def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_ur
     if plan is None:
         print(f"reusing {req.reuse}")
     elif cfg.s.dry_run:
-        render.print_plan(plan)
+        console.print_plan(plan)
     else:
         wheel, marker = pipeline.execute_wheel(cfg, req, plan)
         print(f"TensorRT-LLM wheel: {wheel} (commit.txt: {marker})")

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import matrix
+from dynamo_container.buildcontext.dockerfiles import Dockerfile, load
+from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import load_config
-from dynamo_container.dockerfiles import Dockerfile, load
+from dynamo_container.model import catalog
+from dynamo_container.model.secrets import SECRET_ENV_VARS, looks_like_credential
 from dynamo_container.plan.model import BuildPlan
-from dynamo_container.secrets import SECRET_ENV_VARS, looks_like_credential
-from dynamo_container.version import VersionInfo
 from tests.helpers import PROJECT, make_repo, plan_of
 
 REAL = PROJECT / "container"
 STANDIN = PROJECT / "tests/fixtures/container"
 FILES = sorted(
-    {matrix.BASE_DOCKERFILE, matrix.LOCAL_DEV_DOCKERFILE, matrix.EFA_DOCKERFILE}
-    | {matrix.framework(f).dockerfile for f in matrix.FRAMEWORKS}
+    {catalog.BASE_DOCKERFILE, catalog.LOCAL_DEV_DOCKERFILE, catalog.EFA_DOCKERFILE}
+    | {catalog.framework(f).dockerfile for f in catalog.FRAMEWORKS}
 )
 FAMILIES = {"real": REAL, "stand-in": STANDIN}
 
@@ -42,11 +42,11 @@ def test_both_families_have_the_same_stages_and_args(name: str) -> None:
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_stages_are_the_ones_the_matrix_lists(family: str) -> None:
-    for fw in matrix.FRAMEWORKS:
-        spec = matrix.framework(fw)
+    for fw in catalog.FRAMEWORKS:
+        spec = catalog.framework(fw)
         assert dockerfile(family, spec.dockerfile).stage_names == spec.stages
-    assert dockerfile(family, matrix.LOCAL_DEV_DOCKERFILE).stage_names == (matrix.LOCAL_DEV_STAGE,)
-    assert dockerfile(family, matrix.EFA_DOCKERFILE).stage_names == matrix.EFA_STAGES
+    assert dockerfile(family, catalog.LOCAL_DEV_DOCKERFILE).stage_names == (catalog.LOCAL_DEV_STAGE,)
+    assert dockerfile(family, catalog.EFA_DOCKERFILE).stage_names == catalog.EFA_STAGES
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def release_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def plans(family_dir: Path, context: Path) -> Iterator[BuildPlan]:
     """A plan for every matrix row, target and platform, with every option that adds build args."""
     version = VersionInfo("v1.0.0", "1.0.0", "0" * 40, "0000000", True)
-    for variant in matrix.VARIANTS:
+    for variant in catalog.VARIANTS:
         for target in ("runtime", "dev", "local-dev"):
             for platform in ("linux/amd64", "linux/arm64"):
                 flags = {
@@ -105,7 +105,7 @@ def _always_passed(name: str) -> set[str]:
     """Build args every step building Dockerfile `name` passes, in plans without optional features."""
     version = VersionInfo("v1.0.0", "1.0.0", "0" * 40, "0000000", True)
     passed: list[set[str]] = []
-    for variant in matrix.VARIANTS:
+    for variant in catalog.VARIANTS:
         for target, efa, on in (("runtime", True, True), ("dev", True, False), ("local-dev", False, True)):
             flags = {"framework": variant.framework, "cuda_version": variant.cuda, "target": target}
             switches = {"enable_kvbm": on, "enable_gpu_memory_service": on}
@@ -161,7 +161,7 @@ def test_an_unset_switch_means_off_under_set_u(family: str, name: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_local_dev_runs_in_a_login_shell(family: str) -> None:
     """As upstream's local-dev (it inherits dev's `bash -l`): the umask 002 profile applies."""
-    (stage,) = dockerfile(family, matrix.LOCAL_DEV_DOCKERFILE).stages
+    (stage,) = dockerfile(family, catalog.LOCAL_DEV_DOCKERFILE).stages
     shells = [ins.value for ins in stage.instructions if ins.keyword == "SHELL"]
     assert shells and all("-l" in shell for shell in shells), shells
 
@@ -219,9 +219,9 @@ def test_framework_dockerfiles_share_one_allowlist(family: str) -> None:
     """Each Dockerfile carries its ignore file; the framework ones are copies of Dockerfile's."""
     folder = FAMILIES[family]
     shared = (folder / "Dockerfile.dockerignore").read_text()
-    for fw in matrix.FRAMEWORKS:
-        assert (folder / f"{matrix.framework(fw).dockerfile}.dockerignore").read_text() == shared
-    for name in (matrix.LOCAL_DEV_DOCKERFILE, matrix.EFA_DOCKERFILE):
+    for fw in catalog.FRAMEWORKS:
+        assert (folder / f"{catalog.framework(fw).dockerfile}.dockerignore").read_text() == shared
+    for name in (catalog.LOCAL_DEV_DOCKERFILE, catalog.EFA_DOCKERFILE):
         lines = [ln for ln in (folder / f"{name}.dockerignore").read_text().splitlines() if ln[:1] not in "#"]
         assert [ln for ln in lines if ln.strip()] == ["*"], f"{name} reads nothing from the context"
 

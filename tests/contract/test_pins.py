@@ -1,4 +1,4 @@
-"""The pin ledger (dynamo_container/pins.py) against the Dockerfiles, the matrix and the planner."""
+"""The pin ledger (dynamo_container/model/pins.py) against the Dockerfiles, the matrix and the planner."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import matrix, pins
+from dynamo_container.buildcontext.dockerfiles import load
+from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import load_config
-from dynamo_container.dockerfiles import load
+from dynamo_container.model import catalog, pins
 from dynamo_container.plan.model import BuildPlan
-from dynamo_container.version import VersionInfo
 from tests.helpers import PROJECT, plan_of
 
 REAL = PROJECT / "container"
@@ -59,7 +59,7 @@ PLANNER_ARGS = {
 
 @pytest.mark.parametrize("name", sorted(PLANNER_ARGS))
 def test_planner_pins_are_what_every_plan_passes(name: str) -> None:
-    for variant in matrix.VARIANTS:
+    for variant in catalog.VARIANTS:
         plan = real_plan(
             framework=variant.framework, cuda_version=variant.cuda, target="runtime", make_efa=True
         )
@@ -68,10 +68,10 @@ def test_planner_pins_are_what_every_plan_passes(name: str) -> None:
 
 def test_trtllm_pins_are_what_a_default_trtllm_plan_passes() -> None:
     args = planned_args(real_plan(framework="trtllm", target="runtime"))
-    assert pins.value("TRTLLM_PIP_WHEEL (planner default)") == matrix.TRTLLM_PIP_WHEEL
+    assert pins.value("TRTLLM_PIP_WHEEL (planner default)") == catalog.TRTLLM_PIP_WHEEL
     assert args["TRTLLM_WHEEL_IMAGE"] == {pins.value("TRTLLM_WHEEL_IMAGE (planner, download mode)")}
     assert args["GITHUB_TRTLLM_COMMIT"] == {pins.value("GITHUB_TRTLLM_COMMIT")}
-    version = matrix.TRTLLM_PIP_WHEEL.partition("==")[2]
+    version = catalog.TRTLLM_PIP_WHEEL.partition("==")[2]
     assert version in pins.value("TRTLLM_ABI_INCOMPATIBLE_VERSIONS").split()
 
 
@@ -97,7 +97,7 @@ def test_rows_are_what_the_planner_passes(row: pins.RowPins) -> None:
     assert args.get("CUDA_VERSION", {""}) == {row.cuda_arg}
 
 
-@pytest.mark.parametrize("framework", matrix.FRAMEWORKS)
+@pytest.mark.parametrize("framework", catalog.FRAMEWORKS)
 def test_switches_are_what_the_planner_passes(framework: str) -> None:
     sw = pins.SWITCHES[framework]
     args = planned_args(real_plan(framework=framework, target="runtime"))
@@ -117,7 +117,7 @@ def test_every_difference_says_why() -> None:
 def test_the_ledger_file_is_generated_from_the_table() -> None:
     committed = (REAL / "PINS.md").read_text()
     assert committed == pins.ledger_markdown(), (
-        "regenerate: python -m dynamo_container.pins > container/PINS.md"
+        "regenerate: python -m dynamo_container.model.pins > container/PINS.md"
     )
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import matrix
+from dynamo_container.buildcontext.dockerfiles import load
+from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import load_config
-from dynamo_container.dockerfiles import load
+from dynamo_container.model import catalog
 from dynamo_container.plan.model import BuildPlan
 from dynamo_container.resolve.build import Host
-from dynamo_container.version import VersionInfo
 from tests.contract import snapshot
 from tests.helpers import PROJECT, plan_of
 
@@ -49,11 +49,11 @@ def expected_args(framework: str, cuda: str, target: str) -> dict[str, str]:
 
 
 def rows() -> list[tuple[str, str, str]]:
-    return [(v.framework, v.cuda, t) for v in matrix.VARIANTS for t in TARGETS]
+    return [(v.framework, v.cuda, t) for v in catalog.VARIANTS for t in TARGETS]
 
 
 def test_the_test_data_covers_every_row() -> None:
-    assert set(snapshot.ROWS) == {(v.framework, v.cuda) for v in matrix.VARIANTS}
+    assert set(snapshot.ROWS) == {(v.framework, v.cuda) for v in catalog.VARIANTS}
 
 
 @pytest.mark.parametrize(("framework", "cuda", "target"), rows())

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.context import Matcher
-from dynamo_container.sources import DiskTree, ListedTree, check_family, matcher_for, missing
+from dynamo_container.buildcontext.context import Matcher
+from dynamo_container.buildcontext.sources import DiskTree, ListedTree, check_family, matcher_for, missing
 from tests.helpers import PROJECT
 
 REAL = PROJECT / "container"
@@ -62,7 +62,7 @@ def test_stand_in_family_reads_only_what_its_fake_checkout_has() -> None:
 
 def test_stand_in_reads_nothing_the_real_family_does_not() -> None:
     """The stand-in mirrors the real family: its main-context paths are a subset of the real ones."""
-    from dynamo_container.dockerfiles import load
+    from dynamo_container.buildcontext.dockerfiles import load
 
     def main_paths(folder: Path) -> set[str]:
         files = [p for p in folder.glob("Dockerfile*") if not p.name.endswith(".dockerignore")]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, build_info, invoke, standin_build
 
@@ -34,7 +34,7 @@ def run_in(client: Any, image: str, *cmd: str) -> str:
     return client.containers.run(image, list(cmd), remove=True, network_mode="none").decode().strip()
 
 
-@pytest.mark.parametrize("framework", matrix.FRAMEWORKS)
+@pytest.mark.parametrize("framework", catalog.FRAMEWORKS)
 def test_every_framework_builds_its_runtime_image(names: Names, docker_client: Any, framework: str) -> None:
     plan, output = build(names, "--framework", framework, "--target", "runtime")
     for step in plan["steps"]:
@@ -55,7 +55,7 @@ def test_every_framework_builds_its_runtime_image(names: Names, docker_client: A
         assert final["build_args"][key] in info[key], key
     config = image.attrs["Config"]
     assert config["Entrypoint"] == ["/opt/nvidia/nvidia_entrypoint.sh"] and config["User"] == "dynamo"
-    modules = ", ".join(matrix.framework(framework).modules)
+    modules = ", ".join(catalog.framework(framework).modules)
     ids = f"import os, {modules}; print(os.getuid(), os.getgid())"
     assert run_in(docker_client, final["tags"][0], "python3", "-c", ids) == "1000 0"
     # umask 002 for login shells only (/etc/profile.d/00-umask.sh), as the real images
@@ -64,7 +64,7 @@ def test_every_framework_builds_its_runtime_image(names: Names, docker_client: A
     ffmpeg = run_in(
         docker_client, final["tags"][0], "sh", "-c", "ls /usr/local/lib/libav*.so 2>/dev/null || true"
     )
-    assert bool(ffmpeg) == matrix.framework(framework).media, ffmpeg
+    assert bool(ffmpeg) == catalog.framework(framework).media, ffmpeg
     assert "Summary" in output and final["tags"][0] in output
 
 
@@ -227,7 +227,7 @@ def test_inline_cache_travels_with_the_pushed_image(names: Names, docker_client:
     assert "importing cache manifest from 127.0.0.1:5000/" in output
 
 
-@pytest.mark.parametrize("framework", matrix.FRAMEWORKS)
+@pytest.mark.parametrize("framework", catalog.FRAMEWORKS)
 def test_every_target_of_every_framework_builds(names: Names, docker_client: Any, framework: str) -> None:
     # base, dev, local-dev and the EFA layer in one pipeline
     plan, _ = build(names, "--framework", framework, "--target", "local-dev", "--make-efa", "--uid", "2345")
@@ -238,13 +238,13 @@ def test_every_target_of_every_framework_builds(names: Names, docker_client: Any
     labels = docker_client.images.get(efa).labels
     assert labels["ai.dynamo.target"] == "runtime-aws" and labels["ai.dynamo.framework"] == framework
     assert run_in(docker_client, efa, "sh", "-c", "cat /opt/amazon/efa/VERSION; id -u") == (
-        f"{matrix.EFA_VERSION}\n2345"
+        f"{catalog.EFA_VERSION}\n2345"
     )
     stages = build_info(docker_client, efa)["STAGE"]
     assert stages[-3:] == ["dev", "local-dev", "runtime-aws"], stages
-    targets = ["framework"] if "framework" in matrix.framework(framework).stages else []
+    targets = ["framework"] if "framework" in catalog.framework(framework).stages else []
     if framework == "vllm":
-        targets += list(matrix.BASE_ONLY_TARGETS)
+        targets += list(catalog.BASE_ONLY_TARGETS)
     for target in targets:
         plan, _ = build(names, "--framework", framework, "--target", target)
         assert plan["steps"][-1]["target"] == target

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from dynamo_container.guard import PIPE_STATUS
+from dynamo_container.report.guard import PIPE_STATUS
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names
 

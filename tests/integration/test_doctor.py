@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.context import IGNORE_FILE, ignore_file, kept_files
+from dynamo_container.buildcontext.context import IGNORE_FILE, ignore_file, kept_files
 from tests.helpers import PROJECT
 from tests.integration.conftest import (
     STANDIN_BASE,

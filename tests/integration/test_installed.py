@@ -77,7 +77,7 @@ def test_installed_package_is_whole(installed: Path) -> None:
     python = installed.parent / "python"
     probe = (
         "import dynamo_container.plan.model, dynamo_container.resolve.build, dynamo_container.tasks.program;"
-        "from dynamo_container.locate import real_family, repository;"
+        "from dynamo_container.buildcontext.locate import real_family, repository;"
         "print(repository(), real_family())"
     )
     out = _run([str(python), "-c", probe], Path("/")).stdout.split()

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
 from tests.integration.conftest import STANDIN_CHECKOUT, STANDIN_ENV, Names, invoke, standin_build
 from tests.integration.test_build import family_with
 
@@ -61,7 +61,7 @@ def test_single_build_writes_a_receipt(names: Names, tmp_path: Path) -> None:
     env = {**names.env(), "DYNAMO_LOG_DIR": str(logs), "HF_TOKEN": "hf_receipt_secret_value"}
     r = invoke("build", "--env-file", STANDIN_ENV, "--framework", "none", "--target", "runtime", env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
-    path = logs / "receipts" / f"none-{matrix.framework('none').default_cuda}-runtime.json"
+    path = logs / "receipts" / f"none-{catalog.framework('none').default_cuda}-runtime.json"
     assert f"receipt: {path}" in r.stdout
     text = path.read_text()
     receipt = json.loads(text)

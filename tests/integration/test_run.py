@@ -127,7 +127,7 @@ def test_gpus_without_nvidia_runtime(image: str, docker_client: Any) -> None:
 
 
 def test_ulimits_the_engine_cannot_grant(image: str) -> None:
-    from dynamo_container.engine import local_engine_limits
+    from dynamo_container.docker.engine import local_engine_limits
 
     limits = local_engine_limits("unix:///var/run/docker.sock")
     if limits.get("memlock", -1) == -1:

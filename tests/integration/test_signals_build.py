@@ -27,7 +27,7 @@ from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, invoke
 WRAPPER = f"""
 import sys
 from invoke.main import program
-from dynamo_container.signals import terminate_as_interrupt
+from dynamo_container.execute.signals import terminate_as_interrupt
 sys.argv[0] = {INVOKE!r}
 with terminate_as_interrupt():
     program.run()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.context import kept_files
+from dynamo_container.buildcontext.context import kept_files
 from tests.integration.conftest import (
     INVOKE,
     STANDIN_BASE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.bake import to_bake
+from dynamo_container.plan.bake import to_bake
 from tests.helpers import PROJECT, mplan
 
 
@@ -36,7 +36,7 @@ def _bake_of(repo: Path) -> dict[str, object]:
 
 
 def test_write_bake_replaces_an_earlier_bake_file_whole(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.bake import bake_text, write_bake
+    from dynamo_container.plan.bake import bake_text, write_bake
 
     folder = tmp_path / "out"
     folder.mkdir()
@@ -54,8 +54,8 @@ def test_write_bake_replaces_an_earlier_bake_file_whole(repo: Path, tmp_path: Pa
 def test_write_bake_never_overwrites_a_file_that_is_not_a_bake_file(
     repo: Path, tmp_path: Path, content: bytes
 ) -> None:
-    from dynamo_container.bake import bake_text, write_bake
     from dynamo_container.errors import ConfigError
+    from dynamo_container.plan.bake import bake_text, write_bake
 
     path = tmp_path / "precious.json"
     path.write_bytes(content)
@@ -65,8 +65,8 @@ def test_write_bake_never_overwrites_a_file_that_is_not_a_bake_file(
 
 
 def test_write_bake_refuses_a_folder_and_an_unwritable_place(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.bake import bake_text, write_bake
     from dynamo_container.errors import ConfigError
+    from dynamo_container.plan.bake import bake_text, write_bake
 
     folder = tmp_path / "out"
     folder.mkdir()
@@ -78,15 +78,15 @@ def test_write_bake_refuses_a_folder_and_an_unwritable_place(repo: Path, tmp_pat
 
 
 def test_bake_text_masks_a_credential_that_reached_the_data(tmp_path: Path) -> None:
-    from dynamo_container.bake import bake_text
+    from dynamo_container.plan.bake import bake_text
 
     token = "hf_" + "Zz9" * 12
     assert token not in bake_text({"target": {"t": {"args": {"X": f"a={token}"}}}})
 
 
 def test_the_bake_executor_runs_the_whole_plan_in_one_bake_then_pushes(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.bake import BAKE_FILE, bake_run_plan
-    from dynamo_container.frontend import Frontend
+    from dynamo_container.docker.frontend import Frontend
+    from dynamo_container.plan.bake import BAKE_FILE, bake_run_plan
 
     m = mplan(repo, framework="vllm,sglang", target="runtime", push=True, registry="reg.example:5000/ci")
     run = bake_run_plan(m, Frontend(builder="farm"), tmp_path)
@@ -111,9 +111,9 @@ def test_the_bake_executor_runs_the_whole_plan_in_one_bake_then_pushes(repo: Pat
 
 
 def test_the_bake_executor_says_what_bake_drops_and_needs_buildx(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.bake import bake_run_plan
+    from dynamo_container.docker.frontend import Frontend
     from dynamo_container.errors import ConfigError
-    from dynamo_container.frontend import Frontend
+    from dynamo_container.plan.bake import bake_run_plan
 
     m = mplan(repo, framework="vllm", target="runtime", build_network="host")
     assert any("no network key: --network host" in w for w in bake_run_plan(m, Frontend(), tmp_path).warnings)

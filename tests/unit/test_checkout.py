@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dynamo_container.buildcontext.locate import find_checkout, git_top, is_dynamo_checkout
 from dynamo_container.config import load_config
 from dynamo_container.errors import ConfigError
-from dynamo_container.locate import find_checkout, git_top, is_dynamo_checkout
 from tests.helpers import PROJECT, git, make_repo, mark_checkout
 
 SCRIPT = str(Path(sys.executable).parent / "dynamo-container")
@@ -45,7 +45,7 @@ def test_a_checkout_is_recognised_by_its_files(tmp_path: Path) -> None:
 
 
 def test_upstream_checkouts_have_every_marker() -> None:
-    from dynamo_container.locate import CHECKOUT_MARKERS
+    from dynamo_container.buildcontext.locate import CHECKOUT_MARKERS
 
     manifest = (PROJECT / "tests/fixtures/upstream/manifest-3b9b3f31c.txt").read_text()
     for marker in CHECKOUT_MARKERS:

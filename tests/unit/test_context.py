@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import context, pipeline
-from dynamo_container.context import (
+from dynamo_container import pipeline
+from dynamo_container.buildcontext import context
+from dynamo_container.buildcontext.context import (
     ContextReport,
     FolderSize,
     Matcher,
@@ -24,7 +25,7 @@ from dynamo_container.context import (
     walk,
 )
 from dynamo_container.errors import ConfigError
-from dynamo_container.render import human_size
+from dynamo_container.report.console import human_size
 from dynamo_container.tasks import build as build_task
 from tests.helpers import PROJECT, config
 
@@ -557,7 +558,7 @@ def test_build_measures_the_context_only_for_real_builds(
     monkeypatch.setattr(pipeline, "build_plan", lambda cfg: (_Plan(), ""))
     monkeypatch.setattr(context, "warn_if_large", lambda cfg: calls.append("measure"))
     monkeypatch.setattr(pipeline, "execute", lambda cfg, plan: calls.append("build"))
-    monkeypatch.setattr("dynamo_container.render.print_plan", lambda plan: calls.append("print"))
+    monkeypatch.setattr("dynamo_container.report.console.print_plan", lambda plan: calls.append("print"))
     build_task.run_build(config(repo, dry_run=dry_run, container_dir=str(PROJECT / "container")))
     assert calls == (["print"] if dry_run else ["measure", "build"])
 

@@ -14,7 +14,7 @@ import pytest
 
 from dynamo_container.config import HOST_ONLY_URLS, load_config
 from dynamo_container.errors import ConfigError
-from dynamo_container.secrets import MASK, mask_text, redact, remember
+from dynamo_container.model.secrets import MASK, mask_text, redact, remember
 from dynamo_container.settings import specs
 from tests.helpers import make_repo
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import doctor_checks
-from dynamo_container.doctor_checks import (
+from dynamo_container.buildcontext.git import VersionInfo, describe
+from dynamo_container.checks import verdicts
+from dynamo_container.checks.verdicts import (
     Check,
     check_api_version,
     check_builder,
@@ -24,7 +25,6 @@ from dynamo_container.doctor_checks import (
     is_standin,
 )
 from dynamo_container.errors import ConfigError, EngineError
-from dynamo_container.version import VersionInfo, describe
 from tests.helpers import GB, PROJECT, config, context_report, git, make_repo
 
 
@@ -257,17 +257,17 @@ def test_config(repo: Path) -> None:
 
 
 def test_checkout_check_names_what_is_missing(repo: Path) -> None:
-    from dynamo_container.sources import check_family
+    from dynamo_container.buildcontext.sources import check_family
 
     problems = check_family(PROJECT / "container", repo)
-    check = doctor_checks.check_checkout(problems, str(repo))
+    check = verdicts.check_checkout(problems, str(repo))
     assert check.status == "fail" and "lacks ATTRIBUTION*, Cargo.lock" in check.detail
     assert "Dynamo checkout (ai-dynamo/dynamo at 3b9b3f31c" in check.fix
-    assert doctor_checks.check_checkout((), str(repo)).status == "pass"
-    assert doctor_checks.check_checkout(None, str(repo)).status == "warn"
+    assert verdicts.check_checkout((), str(repo)).status == "pass"
+    assert verdicts.check_checkout(None, str(repo)).status == "warn"
 
 
 def test_check_records_are_plain_data() -> None:
     c = Check("x", "warn", "d", "f")
     assert c.to_json() == {"name": "x", "status": "warn", "detail": "d", "fix": "f"}
-    assert doctor_checks.STATUSES == ("pass", "warn", "fail")
+    assert verdicts.STATUSES == ("pass", "warn", "fail")

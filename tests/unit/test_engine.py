@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.engine import explain_engine_error, ulimit_problems
+from dynamo_container.docker.engine import explain_engine_error, ulimit_problems
 
 
 def test_engine_errors_are_explained() -> None:
@@ -28,7 +28,7 @@ def test_ulimit_problems() -> None:
 
 
 def test_the_default_context_needs_no_cli_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dynamo_container import engine
+    from dynamo_container.docker import engine
 
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.engine_api import light_api
+from dynamo_container.docker.api import light_api
 
 
 class _Engine(BaseHTTPRequestHandler):

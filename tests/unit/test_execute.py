@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.errors import ConfigError
-from dynamo_container.execute import StepResult, StepRunner, failure_report, run_chain
+from dynamo_container.execute.runner import StepResult, StepRunner, failure_report, run_chain
 from dynamo_container.plan.model import Secret, Step
 
 
@@ -71,7 +71,7 @@ def test_a_stopped_runner_starts_nothing(tmp_path: Path) -> None:
 
 
 def test_the_summary_marks_what_a_failure_left_unbuilt() -> None:
-    from dynamo_container.execute_plan import result_rows
+    from dynamo_container.execute.build import result_rows
 
     steps = [
         Step("base", "b", ("docker",), tags=("dyn-base:1",)),

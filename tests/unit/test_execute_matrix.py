@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dynamo_container.execute_matrix import default_jobs
+from dynamo_container.execute.matrix import default_jobs
 
 
 def test_default_jobs_is_bounded() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.engine import Engine
+from dynamo_container.docker.engine import Engine
 from dynamo_container.errors import ConfigError, EngineError
-from dynamo_container.execute_run import _environment, check_engine
+from dynamo_container.execute.container import _environment, check_engine
 from dynamo_container.plan.run import RunPlan
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from dynamo_container.errors import StepFailed
-from dynamo_container.execute import StepResult, StepRunner
-from dynamo_container.execute_plan import execute_build
-from dynamo_container.logfolders import log_folders
+from dynamo_container.execute.build import execute_build
+from dynamo_container.execute.logfolders import log_folders
+from dynamo_container.execute.runner import StepResult, StepRunner
 from dynamo_container.plan.model import Step, TaskPlan
-from dynamo_container.receipts import receipt_writer, receipts_dir, write_receipt
+from dynamo_container.report.receipts import receipt_writer, receipts_dir, write_receipt
 
 PAGE = 4096  # tmpfs hands out space in pages
 

@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import execute
 from dynamo_container.errors import StepFailed
-from dynamo_container.execute import StepResult, StepRunner, check_built, failure_report, run_or_skip
-from dynamo_container.execute_plan import execute_build
-from dynamo_container.logfolders import log_folders
+from dynamo_container.execute import runner
+from dynamo_container.execute.build import execute_build
+from dynamo_container.execute.logfolders import log_folders
+from dynamo_container.execute.runner import (
+    StepResult,
+    StepRunner,
+    check_built,
+    failure_report,
+    run_or_skip,
+)
 from dynamo_container.plan.model import Step, TaskPlan
 
 
@@ -76,7 +82,7 @@ REMOVALS = [
 
 @pytest.fixture
 def quick_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(execute, "CHECK_SECONDS", 0.05)  # how soon a silent step notices
+    monkeypatch.setattr(runner, "CHECK_SECONDS", 0.05)  # how soon a silent step notices
 
 
 @pytest.mark.parametrize(("remove", "message"), REMOVALS)

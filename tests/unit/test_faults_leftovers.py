@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.errors import ConfigError, ContainerExit, EngineError
-from dynamo_container.execute_run import execute_run
-from dynamo_container.logfolders import LEGACY_LOCK, log_folders
+from dynamo_container.execute.container import execute_run
+from dynamo_container.execute.logfolders import LEGACY_LOCK, log_folders
 from dynamo_container.plan.run import RunPlan
 
 ENV = {"PATH": "/usr/bin:/bin"}
@@ -126,7 +126,7 @@ def test_a_held_folder_refuses_a_second_holder_until_released(tmp_path: Path) ->
 HOLDER = """
 import sys, time
 from pathlib import Path
-from dynamo_container.logfolders import log_folders
+from dynamo_container.execute.logfolders import log_folders
 with log_folders([Path(sys.argv[1])], "--log-dir"):
     print("held", flush=True)
     time.sleep(60)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dynamo_container import grammar
+from dynamo_container.model import grammar
 
 # Values no grammar may take: they are not what they look like, or read as options.
 NEVER = ["", "-x", "--privileged", "1\n", "a\n", "\n", " 1", "1 ", "²", "١٠٠٠", "1\x00", "\t"]

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from dynamo_container.guard import PIPE_STATUS, GuardedStream, guarded
-from dynamo_container.secrets import MASK, remember
+from dynamo_container.model.secrets import MASK, remember
+from dynamo_container.report.guard import PIPE_STATUS, GuardedStream, guarded
 from tests.helpers import PROJECT
 
 SECRET = "guarded-secret-4242"

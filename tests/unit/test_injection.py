@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from dynamo_container.buildcontext.git import describe
 from dynamo_container.config import load_config
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
-from dynamo_container.frontend import Frontend
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.run import plan_run
 from dynamo_container.plan.wheel import plan_steps
@@ -24,7 +25,6 @@ from dynamo_container.resolve.build import resolve_build
 from dynamo_container.resolve.run import resolve_run
 from dynamo_container.resolve.trtllm import wheel_request
 from dynamo_container.settings import specs
-from dynamo_container.version import describe
 from tests.helpers import HOST, PROJECT, make_repo
 
 HOSTILE = (

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import install_facts, install_sets, matrix, pins
-from dynamo_container import install_resolve as resolve
-from dynamo_container.install_sets import InstallSet, Requirement
+from dynamo_container.deps import facts, sets
+from dynamo_container.deps import resolution as resolve
+from dynamo_container.deps.sets import InstallSet, Requirement
+from dynamo_container.model import catalog, pins
 
 UV = "/opt/uv"
 
 
 def row(framework: str, cuda: str, ledger: dict[str, str] | None = None) -> InstallSet:
-    variant = matrix.find_variant(framework, cuda)
+    variant = catalog.find_variant(framework, cuda)
     assert variant is not None
-    return install_sets.install_set(variant, ledger)
+    return sets.install_set(variant, ledger)
 
 
 def specs(install: InstallSet) -> list[str]:
@@ -26,9 +27,9 @@ def specs(install: InstallSet) -> list[str]:
 
 
 def test_every_matrix_row_has_an_install_set() -> None:
-    keys = [s.key for s in install_sets.install_sets()]
-    assert keys == [v.key for v in matrix.VARIANTS]
-    assert all(s.python == pins.value("PYTHON_VERSION") for s in install_sets.install_sets())
+    keys = [s.key for s in sets.install_sets()]
+    assert keys == [v.key for v in catalog.VARIANTS]
+    assert all(s.python == pins.value("PYTHON_VERSION") for s in sets.install_sets())
 
 
 def test_versions_come_from_the_ledger() -> None:
@@ -45,7 +46,7 @@ def test_versions_come_from_the_ledger() -> None:
 
 
 def test_sglang_version_is_the_runtime_tag_up_to_the_first_dash() -> None:
-    variant = matrix.find_variant("sglang", "13.0")
+    variant = catalog.find_variant("sglang", "13.0")
     assert variant is not None and variant.runtime_tag.startswith("v0.5.8-")
     assert "sglang==v0.5.8" in specs(row("sglang", "13.0"))
 
@@ -63,22 +64,22 @@ def test_optional_wheels_follow_the_switches() -> None:
     def has(install: InstallSet, path: str) -> bool:
         return any(r.source.startswith(path + ":") for r in install.resolved)
 
-    for s in install_sets.install_sets():
-        fw = matrix.framework(s.framework)
-        assert has(s, install_facts.KVBM) == fw.kvbm, s.key
-        assert has(s, install_facts.GMS) == fw.gpu_memory_service, s.key
-        assert has(s, install_facts.REQUIREMENTS_TXT) == (s.framework != "none"), s.key
+    for s in sets.install_sets():
+        fw = catalog.framework(s.framework)
+        assert has(s, facts.KVBM) == fw.kvbm, s.key
+        assert has(s, facts.GMS) == fw.gpu_memory_service, s.key
+        assert has(s, facts.REQUIREMENTS_TXT) == (s.framework != "none"), s.key
 
 
 def test_every_requirement_names_its_upstream_line_and_is_not_a_url() -> None:
-    for s in install_sets.install_sets():
+    for s in sets.install_sets():
         for r in (*s.resolved, *s.checked):
             assert re.fullmatch(r"[\w./-]+:\d+(-\d+)?(,\d+)?", r.source), (s.key, r)
             assert "://" not in r.spec and " @ " not in r.spec, (s.key, r)
 
 
 def test_skipped_sources_are_named_with_reasons() -> None:
-    for s in install_sets.install_sets():
+    for s in sets.install_sets():
         assert s.skipped and all(k.what and k.source and k.reason for k in s.skipped), s.key
 
     def skipped(install: InstallSet) -> str:
@@ -117,7 +118,7 @@ def test_preinstalled_packages_are_exact_pins_served_by_stub_wheels() -> None:
 
 
 def test_stub_wheel(tmp_path: Path) -> None:
-    stub = install_sets.Preinstalled("torch-tensorrt", "2.10.0a0", "here", "TORCH_TENSORRT_VER")
+    stub = sets.Preinstalled("torch-tensorrt", "2.10.0a0", "here", "TORCH_TENSORRT_VER")
     resolve.write_stubs([stub], tmp_path)
     [wheel] = tmp_path.iterdir()
     assert wheel.name == "torch_tensorrt-2.10.0a0-py3-none-any.whl"
@@ -128,21 +129,21 @@ def test_stub_wheel(tmp_path: Path) -> None:
 
 def test_a_ledger_change_changes_the_invocation() -> None:
     before = resolve.invocations(UV, row("vllm", "12.9"), "amd64")[0]
-    changed = dict(install_sets.ledger_values(), VLLM_REF="v0.14.0", NIXL_REF="0.8.0")
+    changed = dict(sets.ledger_values(), VLLM_REF="v0.14.0", NIXL_REF="0.8.0")
     after = resolve.invocations(UV, row("vllm", "12.9", changed), "amd64")[0]
     assert after.argv == before.argv and after.stdin != before.stdin
     assert "vllm[flashinfer,runai]==v0.14.0" in after.stdin and "nixl-cu12==0.8.0" in after.stdin
     # CUDA 13's vLLM wheel has its version fixed in install_vllm.sh: VLLM_REF does not reach it.
     cuda13 = resolve.invocations(UV, row("vllm", "13.0", changed), "amd64")[0]
     assert "vllm[flashinfer,runai]==0.14.1" in cuda13.stdin
-    torch = dict(install_sets.ledger_values(), TORCH_VER="2.11.0a0+nv26.03")
+    torch = dict(sets.ledger_values(), TORCH_VER="2.11.0a0+nv26.03")
     trtllm = resolve.invocations(UV, row("trtllm", "13.1", torch), "amd64")[0]
     assert trtllm.stdin.startswith("torch==2.11.0a0+nv26.03  ")
 
 
 def test_with_requirement_adds_one_phase() -> None:
     base = row("none", "12.8")
-    broken = install_sets.with_requirement(base, Requirement("pydantic<2", "test"))
+    broken = sets.with_requirement(base, Requirement("pydantic<2", "test"))
     assert broken.resolved == (*base.resolved, Requirement("pydantic<2", "test"))
 
 
@@ -169,15 +170,15 @@ def test_reading_uv_answers() -> None:
 
 
 def test_select_rows() -> None:
-    sets = install_sets.install_sets()
-    assert [s.key for s in resolve.select(sets, ["vllm"])] == ["vllm-cuda12.9", "vllm-cuda13.0"]
-    assert [s.key for s in resolve.select(sets, ["vllm-13.0", "trtllm-cuda13.1"])] == [
+    rows = sets.install_sets()
+    assert [s.key for s in resolve.select(rows, ["vllm"])] == ["vllm-cuda12.9", "vllm-cuda13.0"]
+    assert [s.key for s in resolve.select(rows, ["vllm-13.0", "trtllm-cuda13.1"])] == [
         "vllm-cuda13.0",
         "trtllm-cuda13.1",
     ]
-    assert len(resolve.select(sets, [])) == len(matrix.VARIANTS)
+    assert len(resolve.select(rows, [])) == len(catalog.VARIANTS)
     with pytest.raises(ValueError, match=r"unknown row vllm-12\.8"):
-        resolve.select(sets, ["vllm-12.8"])
+        resolve.select(rows, ["vllm-12.8"])
 
 
 def test_missing_uv_and_unreachable_pypi_are_one_line_each(

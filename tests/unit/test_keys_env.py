@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import secrets
-from dynamo_container.buildkey import BuildKeys
-from dynamo_container.keyenv import key_environment, keyed_variables
+from dynamo_container.execute.keyenv import key_environment, keyed_variables
+from dynamo_container.execute.keys import BuildKeys
+from dynamo_container.model import secrets
 from tests.unit.test_keys_race import BUILT_ID, Build, make_build
 
 # Variables that change what BuildKit makes or where the result goes, with two values each.

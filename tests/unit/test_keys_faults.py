@@ -15,8 +15,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from dynamo_container import keystore
-from dynamo_container.keystore import CACHE_NAME, CACHE_SCHEMA, RECORD_SCHEMA, StatCache, sealed
+from dynamo_container.execute import keystore
+from dynamo_container.execute.keystore import (
+    CACHE_NAME,
+    CACHE_SCHEMA,
+    RECORD_SCHEMA,
+    StatCache,
+    sealed,
+)
 from tests.fs_faults import fill, tmpfs
 from tests.unit.test_keys_race import BUILT_ID, Build, make_build, new_content
 
@@ -149,7 +155,7 @@ def test_a_malformed_or_edited_file_hash_cache_is_ignored_with_one_warning(
 ) -> None:
     now = time.time_ns() + 60 * 10**9  # the build's files look a minute old: their hashes are kept
     clock = SimpleNamespace(time=time.time, time_ns=lambda: now)
-    monkeypatch.setattr("dynamo_container.keystore.time", clock)
+    monkeypatch.setattr("dynamo_container.execute.keystore.time", clock)
     keys = build.keys()
     first = keys.up_to_date(build.step).key
     keys.save()
@@ -294,7 +300,7 @@ def test_a_write_refused_at_the_rename_leaves_no_temporary_file(
     def refuse(src: object, dst: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("dynamo_container.keystore.os.replace", refuse)
+    monkeypatch.setattr("dynamo_container.execute.keystore.os.replace", refuse)
     keys = build.keys()
     assert not build.built(keys, keys.up_to_date(build.step).key)
     assert len(build.warnings) == 1 and ": permission denied (the build goes on;" in build.warnings[0]

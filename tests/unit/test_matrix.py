@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from dynamo_container import matrix
+from dynamo_container.model import catalog
 
 
 def test_arch_names() -> None:
-    assert [matrix.normalize_arch(a) for a in ("x86_64", "AMD64", "aarch64", "arm64")] == [
+    assert [catalog.normalize_arch(a) for a in ("x86_64", "AMD64", "aarch64", "arm64")] == [
         "amd64",
         "amd64",
         "arm64",
         "arm64",
     ]
-    assert matrix.normalize_arch("ppc64le") is None
+    assert catalog.normalize_arch("ppc64le") is None
     assert (
-        matrix.arch_of_platform("linux/arm64/v8") == "arm64"
-        and matrix.arch_of_platform("linux/s390x") is None
+        catalog.arch_of_platform("linux/arm64/v8") == "arm64"
+        and catalog.arch_of_platform("linux/s390x") is None
     )
 
 
 def test_targets_follow_the_stages() -> None:
-    assert "framework" not in matrix.framework("sglang").targets
-    assert matrix.framework("vllm").targets[:3] == ("framework", "runtime", "dev")
-    for fw in matrix.FRAMEWORKS:
-        assert not set(matrix.framework(fw).targets) & set(matrix.HELPER_STAGES)
+    assert "framework" not in catalog.framework("sglang").targets
+    assert catalog.framework("vllm").targets[:3] == ("framework", "runtime", "dev")
+    for fw in catalog.FRAMEWORKS:
+        assert not set(catalog.framework(fw).targets) & set(catalog.HELPER_STAGES)
 
 
 def test_every_framework_has_its_default_row() -> None:
-    for fw in matrix.FRAMEWORKS:
-        assert matrix.find_variant(fw, matrix.framework(fw).default_cuda) is not None
-    assert matrix.describe_valid().startswith("none: 12.8; vllm: 12.9, 13.0")
+    for fw in catalog.FRAMEWORKS:
+        assert catalog.find_variant(fw, catalog.framework(fw).default_cuda) is not None
+    assert catalog.describe_valid().startswith("none: 12.8; vllm: 12.9, 13.0")

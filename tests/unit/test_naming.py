@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dynamo_container.naming import (
+from dynamo_container.model.naming import (
     Names,
     base_tag,
     efa_tag,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import locate
+from dynamo_container.buildcontext import locate
 from tests.helpers import PROJECT, git
 
 if sys.version_info >= (3, 11):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import matrix
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
-from dynamo_container.frontend import Frontend
+from dynamo_container.model import catalog
 from tests.helpers import PROJECT, git, make_repo, plan, wheel_dir
 
 
@@ -134,8 +134,8 @@ def test_uid_gid_rules(repo: Path) -> None:
 # ----- framework matrix ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", matrix.VARIANTS, ids=[v.key for v in matrix.VARIANTS])
-def test_every_matrix_row_plans(repo: Path, variant: matrix.Variant) -> None:
+@pytest.mark.parametrize("variant", catalog.VARIANTS, ids=[v.key for v in catalog.VARIANTS])
+def test_every_matrix_row_plans(repo: Path, variant: catalog.Variant) -> None:
     p = plan(repo, framework=variant.framework, cuda_version=variant.cuda, target="runtime")
     last = p.steps[-1]
     a = args_of(last)
@@ -144,7 +144,7 @@ def test_every_matrix_row_plans(repo: Path, variant: matrix.Variant) -> None:
         assert (a["RUNTIME_IMAGE"], a["RUNTIME_IMAGE_TAG"]) == (variant.runtime_image, variant.runtime_tag)
     assert a.get("CUDA_VERSION", "") == dict(variant.args).get("CUDA_VERSION", "")
     assert a["PYTHON_VERSION"] == "3.12" and a["MATRIX_CUDA_VERSION"] == variant.cuda
-    default = matrix.framework(variant.framework).default_cuda == variant.cuda
+    default = catalog.framework(variant.framework).default_cuda == variant.cuda
     assert ("-cuda" not in last.tags[0]) == default
     if not default:
         assert f"-{variant.framework}-cuda{variant.cuda}-runtime" in last.tags[0]
@@ -282,9 +282,9 @@ def test_image_names_are_settings(repo: Path) -> None:
 def test_make_efa(repo: Path) -> None:
     p = plan(repo, target="runtime", make_efa=True)
     base, fw, efa = p.steps
-    assert args_of(base)["NIXL_UCX_REF"] == matrix.NIXL_UCX_REF == "v1.20.0"
+    assert args_of(base)["NIXL_UCX_REF"] == catalog.NIXL_UCX_REF == "v1.20.0"
     assert efa.tags == tuple(t + "-aws" for t in fw.tags)
-    assert args_of(efa) == {"BASE_IMAGE": fw.tags[0], "EFA_VERSION": matrix.EFA_VERSION}
+    assert args_of(efa) == {"BASE_IMAGE": fw.tags[0], "EFA_VERSION": catalog.EFA_VERSION}
     assert Path(efa.dockerfile).name == "Dockerfile.aws" and efa.target == "runtime-aws"
     dev = plan(repo, target="dev", make_efa=True).steps[-1]
     assert dev.target == "dev-aws" and dev.tags[1] == "dynamo:latest-vllm-aws"

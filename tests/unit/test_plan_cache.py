@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.bake import to_bake
 from dynamo_container.errors import ConfigError
+from dynamo_container.plan.bake import to_bake
 from dynamo_container.plan.cache import scope_name, step_cache
 from dynamo_container.resolve.build import Cache
 from tests.helpers import mplan, plan

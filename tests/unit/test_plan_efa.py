@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import matrix
+from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
-from dynamo_container.frontend import Frontend
+from dynamo_container.model import catalog
 from dynamo_container.plan.efa import plan_efa
 from dynamo_container.resolve.efa import resolve_efa
 from tests.helpers import PROJECT, config
@@ -25,7 +25,7 @@ def test_efa_plan(tmp_path: Path) -> None:
     assert step.tags == ("reg.example/dyn:rc1-vllm-runtime-aws",)
     assert dict(step.build_args) == {
         "BASE_IMAGE": "reg.example/dyn:rc1-vllm-runtime",
-        "EFA_VERSION": matrix.EFA_VERSION,
+        "EFA_VERSION": catalog.EFA_VERSION,
     }
     assert step.target == "runtime-aws" and step.platform == "linux/arm64"
     assert dict(step.contexts) == {"tooling": str(PROJECT / "container")}

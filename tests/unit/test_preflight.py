@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.errors import ConfigError
-from dynamo_container.plan.model import Step
-from dynamo_container.preflight import (
+from dynamo_container.execute.preflight import (
     cache_type,
     check_epp,
     containerd_store,
@@ -16,6 +15,7 @@ from dynamo_container.preflight import (
     registry_answers,
     unexportable_cache,
 )
+from dynamo_container.plan.model import Step
 
 
 @pytest.mark.parametrize(
@@ -62,9 +62,9 @@ def test_a_registry_that_does_not_answer_is_named() -> None:
 
 
 def test_bake_needs_the_engines_bridge_network() -> None:
+    from dynamo_container.docker.frontend import Frontend
     from dynamo_container.errors import EngineError
-    from dynamo_container.frontend import Frontend
-    from dynamo_container.preflight import check_bake
+    from dynamo_container.execute.preflight import check_bake
 
     class NoBridge:
         def has_network(self, name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dynamo_container.progress import BuildProgress
+from dynamo_container.execute.progress import BuildProgress
 from tests.helpers import PROJECT
 
 FIXTURES = PROJECT / "tests/fixtures/buildkit"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dynamo_container.execute import StepResult, failure_report
+from dynamo_container.docker.pullfail import PullFailure, pull_failure
+from dynamo_container.execute.progress import BuildProgress
+from dynamo_container.execute.runner import StepResult, failure_report
 from dynamo_container.plan.model import Step
-from dynamo_container.progress import BuildProgress
-from dynamo_container.pullfail import PullFailure, pull_failure
 from tests.helpers import PROJECT
 
 LOGS = PROJECT / "tests/fixtures/buildkit"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import matrix, naming
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog, naming
 from dynamo_container.plan.cache import scope_name, step_cache
 from dynamo_container.resolve.build import Cache
 from dynamo_container.settings import specs
@@ -39,8 +39,8 @@ SEED_VALUES = {
 # The original's default TRT-LLM wheel, replaced by the matrix's newer pin, and the commit derived from
 # it: the snapshot's build.sh names a version's git tag with a `v` (get_github_trtllm_ref).
 NEWER_DEFAULTS = {
-    "tensorrt-llm==1.2.0rc2": matrix.TRTLLM_PIP_WHEEL,
-    "1.2.0rc2": "v" + matrix.TRTLLM_PIP_WHEEL.partition("==")[2],
+    "tensorrt-llm==1.2.0rc2": catalog.TRTLLM_PIP_WHEEL,
+    "1.2.0rc2": "v" + catalog.TRTLLM_PIP_WHEEL.partition("==")[2],
 }
 # Passed by the original but consumed by no Dockerfile (reference facts 6.6), or leaked credentials.
 DROPPED = {"FRAMEWORK_IMAGE", "FRAMEWORK_IMAGE_TAG", "GITHUB_TOKEN", "GITLAB_TOKEN"}

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dynamo_container import matrix
-from dynamo_container.references import reference_problem, registry_problem, repository_problem, tag_problem
+from dynamo_container.model import catalog
+from dynamo_container.model.references import (
+    reference_problem,
+    registry_problem,
+    repository_problem,
+    tag_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +63,7 @@ def test_registries_tags_and_repositories() -> None:
 
 
 def test_every_image_the_matrix_names_is_valid() -> None:
-    for v in matrix.VARIANTS:
+    for v in catalog.VARIANTS:
         for repo, tag in ((v.build_image, v.build_tag), (v.runtime_image, v.runtime_tag)):
             if repo:
                 assert reference_problem(f"{repo}:{tag}") == "", v.key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from dynamo_container.render import format_command
+from dynamo_container.report.console import format_command
 from tests.helpers import plan
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container import matrix
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog
 from dynamo_container.resolve.matrix import combinations
 from dynamo_container.resolve.values import is_matrix
 from tests.helpers import config, mplan
@@ -21,7 +21,7 @@ def test_combinations(repo: Path) -> None:
     c, w = combinations(config(repo, framework="vllm,sglang", cuda_version="all"))
     assert keys(c) == ["vllm-cuda12.9", "vllm-cuda13.0", "sglang-cuda12.9", "sglang-cuda13.0"] and w == []
     c, w = combinations(config(repo, framework="all"))
-    assert keys(c) == [f"{fw}-cuda{matrix.framework(fw).default_cuda}" for fw in matrix.FRAMEWORKS]
+    assert keys(c) == [f"{fw}-cuda{catalog.framework(fw).default_cuda}" for fw in catalog.FRAMEWORKS]
     c, w = combinations(config(repo, framework="vllm,trtllm", cuda_version="13.0,13.1"))
     assert keys(c) == ["vllm-cuda13.0", "trtllm-cuda13.1"]
     assert w == [

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import sccache, sccache_stats
 from dynamo_container.errors import ConfigError, DynamoError
 from dynamo_container.settings import by_name
+from dynamo_container.tools import sccache, sccache_stats
 from tests.helpers import PROJECT, make_repo
 
 FIXTURES = PROJECT / "tests" / "fixtures" / "sccache"

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import sccache, sccache_stats
 from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.tools import sccache, sccache_stats
 from tests.fs_faults import fill, tmpfs
 from tests.unit.test_sccache import make_release, plan_for, project, run  # noqa: F401  (project: a fixture)
 

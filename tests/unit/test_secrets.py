@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dynamo_container.secrets import MASK, looks_like_credential, masker, redact, secret_id_of
+from dynamo_container.model.secrets import MASK, looks_like_credential, masker, redact, secret_id_of
 
 
 def test_credential_heuristic() -> None:

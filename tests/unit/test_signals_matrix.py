@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.execute import StepResult, StepRunner
-from dynamo_container.execute_matrix import execute_matrix
+from dynamo_container.buildcontext.git import VersionInfo
+from dynamo_container.execute.matrix import execute_matrix
+from dynamo_container.execute.runner import StepResult, StepRunner
+from dynamo_container.execute.signals import CTRL_C, SIGTERM, Stop, Stopped, terminate_as_interrupt
 from dynamo_container.plan.matrix import MatrixPlan
 from dynamo_container.plan.model import BuildPlan, Step
-from dynamo_container.signals import CTRL_C, SIGTERM, Stop, Stopped, terminate_as_interrupt
-from dynamo_container.version import VersionInfo
 
 VERSION = VersionInfo("v0.0.1", "0.0.1", "a" * 40, "aaaaaaa", True)
 

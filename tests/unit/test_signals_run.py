@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import execute_run as run_module
 from dynamo_container.errors import ContainerExit
-from dynamo_container.execute_run import execute_run
+from dynamo_container.execute import container as run_module
+from dynamo_container.execute.container import execute_run
+from dynamo_container.execute.signals import CTRL_C, SIGTERM, Stop, Stopped, terminate_as_interrupt
 from dynamo_container.plan.run import RunPlan
-from dynamo_container.signals import CTRL_C, SIGTERM, Stop, Stopped, terminate_as_interrupt
 
 BOTH = [pytest.param("INT", CTRL_C, id="ctrl-c"), pytest.param("TERM", SIGTERM, id="sigterm")]
 

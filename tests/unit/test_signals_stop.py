@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 from dynamo_container.errors import DynamoError, Interrupted
-from dynamo_container.execute import StepResult, StepRunner
-from dynamo_container.execute_plan import execute_build
-from dynamo_container.plan.model import Step, TaskPlan
-from dynamo_container.signals import (
+from dynamo_container.execute.build import execute_build
+from dynamo_container.execute.runner import StepResult, StepRunner
+from dynamo_container.execute.signals import (
     CTRL_C,
     SIGTERM,
     Stop,
@@ -31,6 +30,7 @@ from dynamo_container.signals import (
     stopped,
     terminate_as_interrupt,
 )
+from dynamo_container.plan.model import Step, TaskPlan
 
 BOTH = [pytest.param(signal.SIGINT, CTRL_C, id="ctrl-c"), pytest.param(signal.SIGTERM, SIGTERM, id="sigterm")]
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dynamo_container import matrix
-from dynamo_container.smoke import build_arg_mismatches, label_mismatches, parse_build_info
+from dynamo_container.checks.smoke import build_arg_mismatches, label_mismatches, parse_build_info
+from dynamo_container.model import catalog
 from tests.helpers import PROJECT, plan
 
 
@@ -50,7 +50,7 @@ def test_nox_sessions_come_from_the_matrix() -> None:
 
     smoke = listed("-t", "smoke")
     assert sorted(str(s["session"]) for s in smoke) == sorted(
-        f"smoke-{v.framework}(cuda='{v.cuda}')" for v in matrix.VARIANTS
+        f"smoke-{v.framework}(cuda='{v.cuda}')" for v in catalog.VARIANTS
     )
     assert all(s["tags"] == ["smoke"] and s["call_spec"] for s in smoke)
     assert [s["session"] for s in listed()] == ["lint", "typecheck", "tests"]
@@ -58,9 +58,9 @@ def test_nox_sessions_come_from_the_matrix() -> None:
 
 
 def test_smoke_runs_without_gpus_or_the_nvidia_runtime_unless_tier_2_asks(tmp_path: Path) -> None:
+    from dynamo_container.checks.smoke import Runner
     from dynamo_container.resolve.build import Host
     from dynamo_container.resolve.run import resolve_run
-    from dynamo_container.smoke import Runner
     from tests.helpers import config
 
     base = resolve_run(config(tmp_path), [], Host(1, 1), {})

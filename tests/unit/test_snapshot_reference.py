@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import dockerfiles, matrix
+from dynamo_container.buildcontext import dockerfiles
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog
 from dynamo_container.plan.model import BuildPlan, Step
 from tests.helpers import PROJECT, git, make_repo, plan
 from tests.unit.test_reference import to_flags
@@ -162,8 +163,8 @@ def check_image(sample: dict[str, Any], p: BuildPlan, recorded: dict[str, Any]) 
     if sample.get("tmp_dockerfile"):
         framework_step = next(s for s in builds(p) if s.target == "dev")
         assert Path(framework_step.dockerfile or "").name == Path(sample["tmp_dockerfile"][0]).name
-        if ours.target == matrix.LOCAL_DEV_STAGE:
-            assert Path(ours.dockerfile or "").name == matrix.LOCAL_DEV_DOCKERFILE
+        if ours.target == catalog.LOCAL_DEV_STAGE:
+            assert Path(ours.dockerfile or "").name == catalog.LOCAL_DEV_DOCKERFILE
     else:
         assert ours.dockerfile == recorded["dockerfile"].replace(
             f"{ours.context}/container", str(PROJECT / "container")
@@ -195,7 +196,7 @@ def check_efa(p: BuildPlan, recorded: dict[str, Any]) -> None:
     assert efa.name == "efa" and list(efa.tags) == recorded["tags"]
     # local-dev gets runtime-aws, not build.sh's dev-aws (dev-aws would run the EFA installer as the
     # local-dev user and leave the image as root)
-    expected = "runtime-aws" if below.target == matrix.LOCAL_DEV_STAGE else recorded["target"]
+    expected = "runtime-aws" if below.target == catalog.LOCAL_DEV_STAGE else recorded["target"]
     assert efa.target == expected
     assert dict(efa.build_args) == {
         "BASE_IMAGE": recorded["build_args"]["BASE_IMAGE"],

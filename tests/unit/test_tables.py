@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dynamo_container import render, tables
+from dynamo_container.report import console, tables
 
 COLUMNS = ("step", "image tags", "duration")
 ROWS = [
@@ -21,7 +21,7 @@ class Terminal(io.StringIO):
 
 
 def table(stream: io.StringIO) -> str:
-    render.print_table("Summary", COLUMNS, ROWS, stream)
+    console.print_table("Summary", COLUMNS, ROWS, stream)
     return stream.getvalue()
 
 
@@ -77,10 +77,10 @@ def test_no_color_and_dumb_terminals_get_no_escape_code(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     stream = Terminal()
-    render.print_table("Summary", COLUMNS, ROWS, stream)
-    render.print_summary([("framework", "vllm")], stream)
-    render.print_command(["docker", "buildx", "build", "--target", "runtime", "."], (), stream)
-    print(render.style("Step 1/2", render.BOLD, stream), file=stream)
+    console.print_table("Summary", COLUMNS, ROWS, stream)
+    console.print_summary([("framework", "vllm")], stream)
+    console.print_command(["docker", "buildx", "build", "--target", "runtime", "."], (), stream)
+    print(console.style("Step 1/2", console.BOLD, stream), file=stream)
     data = stream.getvalue().encode()
     assert b"\x1b" not in data and b"\x9b" not in data
     assert b"standin/dynamo:latest-vllm-runtime" in data

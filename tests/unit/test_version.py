@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dynamo_container.buildcontext.git import describe
 from dynamo_container.errors import ConfigError
-from dynamo_container.version import describe
 from tests.helpers import GIT_ENV, git, make_repo
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from dynamo_container import views
-from dynamo_container.execute import StepResult, StepRunner
-from dynamo_container.execute_matrix import Outcome, print_outcomes
-from dynamo_container.execute_plan import execute_build
+from dynamo_container.execute.build import execute_build
+from dynamo_container.execute.matrix import Outcome, print_outcomes
+from dynamo_container.execute.runner import StepResult, StepRunner
 from dynamo_container.plan.model import Step, TaskPlan
-from dynamo_container.views_board import Board
+from dynamo_container.report import views
+from dynamo_container.report.board import Board
 
 
 class Terminal(io.StringIO):
