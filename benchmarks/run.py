@@ -133,15 +133,15 @@ BUILD_WRAPS = (
     "dynamo_container.buildcontext.git:describe",
     "dynamo_container.docker.engine:engine_url",
     "dynamo_container.docker.engine:Engine.ping",
-    "dynamo_container.execute.keys:BuildKeys.up_to_date",
+    "dynamo_container.buildkeys.keys:BuildKeys.up_to_date",
     "dynamo_container.execute.preflight:check_build",
     "dynamo_container.execute.runner:StepRunner.run",
     "dynamo_container.execute.runner:image_sizes",
     "dynamo_container.buildcontext.context:warn_if_large",
     "dynamo_container.buildcontext.sources:check_family",
     "dynamo_container.docker.engine:Engine.image_ids",
-    "dynamo_container.report.receipts:make_receipt",
-    "dynamo_container.report.receipts:write_receipt",
+    "dynamo_container.execute.receipts:make_receipt",
+    "dynamo_container.execute.receipts:write_receipt",
 )
 
 

@@ -22,7 +22,7 @@ from dynamo_container.resolve.build import Host, resolve_build
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
 if TYPE_CHECKING:
-    from dynamo_container.execute.keys import BuildKeys
+    from dynamo_container.buildkeys.keys import BuildKeys
     from dynamo_container.execute.runner import StepRunner
     from dynamo_container.plan.matrix import MatrixPlan
     from dynamo_container.plan.run import RunPlan
@@ -130,7 +130,7 @@ def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
 
 def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
     """The up-to-date checks of a real build (with --force: every step runs, and says so)."""
-    from dynamo_container.execute.keys import BuildKeys, frontend_identity
+    from dynamo_container.buildkeys.keys import BuildKeys, frontend_identity
 
     s = cfg.s
     frontend = choose_frontend(s.docker_cli, s.build_frontend, s.builder, dry_run=False).frontend
@@ -144,7 +144,7 @@ def build_keys(cfg: Config, eng: Engine) -> BuildKeys:
 
 def execute(cfg: Config, plan: BuildPlan | MatrixPlan) -> Any:
     """Run a plan (a matrix plan in parallel), writing a receipt per combination."""
-    from dynamo_container.report.receipts import receipt_writer
+    from dynamo_container.execute.receipts import receipt_writer
 
     eng, run = engine(cfg), runner(cfg)
     log_dir, context = cfg.path(cfg.s.log_dir), cfg.checkout()
@@ -172,7 +172,7 @@ def explain(cfg: Config, plan: BuildPlan | MatrixPlan) -> list[dict[str, Any]]:
     A dry run that asks the engine for image IDs and hashes the contexts as a build would, and
     writes nothing (no key, no file-hash cache, no log folder).
     """
-    from dynamo_container.report.reasons import explain_steps
+    from dynamo_container.buildkeys.reasons import explain_steps
 
     eng = engine(cfg)
     eng.ping()

@@ -10,7 +10,7 @@ from typing import Any
 from dynamo_container.buildcontext.context import ContextReport, FolderSize
 from dynamo_container.buildcontext.git import VersionInfo, describe
 from dynamo_container.config import Config, load_config
-from dynamo_container.docker.frontend import Frontend
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.matrix import MatrixPlan, plan_matrix
 from dynamo_container.plan.model import BuildPlan

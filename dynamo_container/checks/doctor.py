@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dynamo_container.buildcontext.context import ContextReport, limit_mb
 from dynamo_container.buildcontext.git import VersionInfo
+from dynamo_container.checks.registries import Registry, check_registries
 from dynamo_container.checks.verdicts import (
     STATUSES,
     Check,
@@ -33,7 +34,6 @@ from dynamo_container.checks.verdicts import (
     is_standin,
 )
 from dynamo_container.config import Config
-from dynamo_container.docker.registries import Registry, check_registries
 from dynamo_container.errors import DynamoError
 from dynamo_container.execute.preflight import containerd_store
 
@@ -176,7 +176,7 @@ def gather(cfg: Config) -> Probes:
 
 def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str, Any]:
     """The registries the configured build pulls from (the images it starts FROM that the engine lacks)."""
-    from dynamo_container.docker.registries import pulled_images, registries
+    from dynamo_container.checks.registries import pulled_images, registries
     from dynamo_container.pipeline import build_plan
 
     def present(images: Sequence[str]) -> set[str]:

@@ -1,3 +1,2 @@
-"""The Docker engine and CLI as the tool sees them: whether the engine answers and what it has, the
-build frontend (buildx or the classic builder), a few Engine API reads, the registries a build pulls
-from and a failed pull told plainly."""
+"""The Docker engine and CLI as the tool finds them: whether the engine answers and what it holds,
+which build frontend this machine has, a few Engine API reads, and a failed pull told plainly."""

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError, EngineError
+from dynamo_container.model.frontend import Frontend
 
 BUILDKIT_HELP = (
     "install the buildx plugin (Debian/Ubuntu: apt-get install docker-buildx; or run scripts/engine-up), "

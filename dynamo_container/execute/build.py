@@ -22,7 +22,7 @@ from dynamo_container.plan.model import Step
 from dynamo_container.report import console, views
 
 if TYPE_CHECKING:
-    from dynamo_container.execute.keys import BuildKeys
+    from dynamo_container.buildkeys.keys import BuildKeys
 
 OnFinish = Callable[[list[StepResult], str], None]
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dynamo_container.buildkeys.store import MAX_RECORD_BYTES, RECORD_SCHEMA, unsealed
 from dynamo_container.errors import EngineError
-from dynamo_container.execute.keystore import MAX_RECORD_BYTES, RECORD_SCHEMA, unsealed
 from dynamo_container.execute.logfolders import LEGACY_LOCK
 
 OUR_LABELS = ("ai.dynamo.target", "org.opencontainers.image.revision")

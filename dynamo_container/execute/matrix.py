@@ -30,7 +30,7 @@ from dynamo_container.report.board import Board, BoardDisplay
 from dynamo_container.report.views import Display, LiveRegion, PlainDisplay, QuietDisplay, choose
 
 if TYPE_CHECKING:
-    from dynamo_container.execute.keys import BuildKeys
+    from dynamo_container.buildkeys.keys import BuildKeys
 
 GB = 1024**3
 JOB_MEMORY = 2 * GB  # about what one compile job needs

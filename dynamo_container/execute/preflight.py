@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dynamo_container.docker.engine import Engine
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError, EngineError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.model.naming import names_registry, registry_of
 from dynamo_container.plan.model import Step
 

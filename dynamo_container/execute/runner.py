@@ -25,7 +25,7 @@ from dynamo_container.docker.engine import Engine
 from dynamo_container.report import console
 
 if TYPE_CHECKING:
-    from dynamo_container.execute.keys import BuildKeys
+    from dynamo_container.buildkeys.keys import BuildKeys
 from dynamo_container.docker.pullfail import pull_failure
 from dynamo_container.errors import ConfigError
 from dynamo_container.execute.logfolders import CHECK_SECONDS, StepLog, unwritable

@@ -1,3 +1,3 @@
 """The domain as data and rules, with no process or file touched: the catalog of frameworks x CUDA
-versions, the pin ledger, the image tag scheme, image reference and value grammars, and which values
-are credentials."""
+versions, the pin ledger, the image tag scheme, image reference and value grammars, how a build is
+invoked (the frontend), and which values are credentials."""

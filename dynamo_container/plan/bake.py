@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.matrix import MatrixPlan
 from dynamo_container.plan.model import Step, TaskPlan
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dynamo_container.docker.frontend import Frontend
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.cache import scope_name, step_cache
 from dynamo_container.plan.model import Secret, Step
 from dynamo_container.resolve.build import Cache

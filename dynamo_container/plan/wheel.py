@@ -14,7 +14,7 @@ import re
 import shlex
 from pathlib import Path
 
-from dynamo_container.docker.frontend import Frontend
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.model import Step
 from dynamo_container.resolve.trtllm import WheelRequest, commit_marker
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.model.naming import Names, names_registry, split_ref
 from dynamo_container.resolve import builder, values
 from dynamo_container.resolve.values import origin

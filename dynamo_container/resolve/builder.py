@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.model.naming import Names, names_registry
 
 _LOOPBACK = re.compile(r"(127(\.[0-9]{1,3}){3}|localhost|\[::1\])(:[0-9]{1,5})?")

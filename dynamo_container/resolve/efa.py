@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dynamo_container.config import Config
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.resolve import values
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.resolve.build import BuildRequest, Host, for_combination, resolve_build
 from dynamo_container.resolve.values import framework_named, origin
 

@@ -28,7 +28,7 @@ def shown(value: object) -> str:
 
 
 def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
-    from dynamo_container.report.receipts import list_receipts, receipts_dir
+    from dynamo_container.execute.receipts import list_receipts, receipts_dir
 
     names = [n.strip() for item in diff for n in item.split(",") if n.strip()]
     if names:
@@ -50,7 +50,7 @@ def receipts(cfg: Config, *, diff: list[str], json: bool) -> None:
 
 def _diff(cfg: Config, names: list[str], json: bool) -> None:
     """What differs between two receipts; a field a hand edit broke is named (file and field) and left out."""
-    from dynamo_container.report.receipts import diff_receipts, load_receipt
+    from dynamo_container.execute.receipts import diff_receipts, load_receipt
 
     if len(names) != 2:
         raise ConfigError(f"--diff compares two receipts, got {len(names)}", "--diff A --diff B")

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from dynamo_container.buildkeys.store import why
 from dynamo_container.errors import ConfigError, DynamoError
-from dynamo_container.execute.keystore import why
 from dynamo_container.model import catalog
 from dynamo_container.model.secrets import MASK, mask_url_logins
 

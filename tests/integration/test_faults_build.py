@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.execute.keys import CACHE_NAME
+from dynamo_container.buildkeys.keys import CACHE_NAME
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, invoke
 from tests.integration.test_signals_build import docker_processes, family_with

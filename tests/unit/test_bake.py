@@ -85,7 +85,7 @@ def test_bake_text_masks_a_credential_that_reached_the_data(tmp_path: Path) -> N
 
 
 def test_the_bake_executor_runs_the_whole_plan_in_one_bake_then_pushes(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.docker.frontend import Frontend
+    from dynamo_container.model.frontend import Frontend
     from dynamo_container.plan.bake import BAKE_FILE, bake_run_plan
 
     m = mplan(repo, framework="vllm,sglang", target="runtime", push=True, registry="reg.example:5000/ci")
@@ -111,8 +111,8 @@ def test_the_bake_executor_runs_the_whole_plan_in_one_bake_then_pushes(repo: Pat
 
 
 def test_the_bake_executor_says_what_bake_drops_and_needs_buildx(repo: Path, tmp_path: Path) -> None:
-    from dynamo_container.docker.frontend import Frontend
     from dynamo_container.errors import ConfigError
+    from dynamo_container.model.frontend import Frontend
     from dynamo_container.plan.bake import bake_run_plan
 
     m = mplan(repo, framework="vllm", target="runtime", build_network="host")

@@ -11,14 +11,14 @@ import pytest
 
 from dynamo_container.buildcontext.context import Matcher
 from dynamo_container.buildcontext.dockerfiles import load
-from dynamo_container.execute.keys import (
+from dynamo_container.buildkeys.keys import (
     expand,
     image_refs,
     needed_stages,
     not_keyable,
     tree_digest,
 )
-from dynamo_container.execute.keystore import StatCache
+from dynamo_container.buildkeys.store import StatCache
 from dynamo_container.plan.model import Step
 from tests.helpers import PROJECT
 
@@ -102,7 +102,7 @@ def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """The stat cache's clock, `seconds` ahead: files written now look that old to it."""
     now = time.time_ns()
     clock = SimpleNamespace(time=time.time, time_ns=lambda: now + int(seconds * 1e9))
-    monkeypatch.setattr("dynamo_container.execute.keystore.time", clock)
+    monkeypatch.setattr("dynamo_container.buildkeys.store.time", clock)
 
 
 def test_the_stat_cache_trusts_only_files_older_than_a_moment(

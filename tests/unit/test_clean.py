@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dynamo_container.buildkeys.store import RECORD_SCHEMA, sealed
 from dynamo_container.execute import clean
-from dynamo_container.execute.keystore import RECORD_SCHEMA, sealed
 from dynamo_container.tasks.clean import summary
 
 OURS = "sha256:" + "a" * 64  # dangling, both labels

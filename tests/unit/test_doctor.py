@@ -10,7 +10,7 @@ import pytest
 from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.checks import doctor
 from dynamo_container.checks.doctor import Probes, run_checks, to_json
-from dynamo_container.docker.registries import Registry
+from dynamo_container.checks.registries import Registry
 from dynamo_container.errors import DynamoError
 from dynamo_container.tasks import doctor as doctor_tasks
 from tests.helpers import GB, config, context_report

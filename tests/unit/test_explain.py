@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dynamo_container import pipeline
-from dynamo_container.execute.keys import Verdict
+from dynamo_container.buildkeys.keys import Verdict
 from dynamo_container.plan.model import Step
 from dynamo_container.tasks import build as build_task
 from tests.helpers import config, plan

@@ -16,9 +16,9 @@ import pytest
 from dynamo_container.errors import StepFailed
 from dynamo_container.execute.build import execute_build
 from dynamo_container.execute.logfolders import log_folders
+from dynamo_container.execute.receipts import receipt_writer, receipts_dir, write_receipt
 from dynamo_container.execute.runner import StepResult, StepRunner
 from dynamo_container.plan.model import Step, TaskPlan
-from dynamo_container.report.receipts import receipt_writer, receipts_dir, write_receipt
 
 PAGE = 4096  # tmpfs hands out space in pages
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from dynamo_container.errors import ConfigError
-from dynamo_container.report.receipts import FIELDS, diff_receipts, list_receipts, read_receipt, receipts_dir
+from dynamo_container.execute.receipts import FIELDS, diff_receipts, list_receipts, read_receipt, receipts_dir
 from dynamo_container.tasks.receipts import receipts, shown
 from tests.helpers import config
 

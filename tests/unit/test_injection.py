@@ -16,8 +16,8 @@ import pytest
 
 from dynamo_container.buildcontext.git import describe
 from dynamo_container.config import load_config
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.run import plan_run
 from dynamo_container.plan.wheel import plan_steps

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.execute.keyenv import key_environment, keyed_variables
-from dynamo_container.execute.keys import BuildKeys
+from dynamo_container.buildkeys.environment import key_environment, keyed_variables
+from dynamo_container.buildkeys.keys import BuildKeys
 from dynamo_container.model import secrets
 from tests.unit.test_keys_race import BUILT_ID, Build, make_build
 

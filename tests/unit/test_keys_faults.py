@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from dynamo_container.execute import keystore
-from dynamo_container.execute.keystore import (
+from dynamo_container.buildkeys import store
+from dynamo_container.buildkeys.store import (
     CACHE_NAME,
     CACHE_SCHEMA,
     RECORD_SCHEMA,
@@ -155,7 +155,7 @@ def test_a_malformed_or_edited_file_hash_cache_is_ignored_with_one_warning(
 ) -> None:
     now = time.time_ns() + 60 * 10**9  # the build's files look a minute old: their hashes are kept
     clock = SimpleNamespace(time=time.time, time_ns=lambda: now)
-    monkeypatch.setattr("dynamo_container.execute.keystore.time", clock)
+    monkeypatch.setattr("dynamo_container.buildkeys.store.time", clock)
     keys = build.keys()
     first = keys.up_to_date(build.step).key
     keys.save()
@@ -170,7 +170,7 @@ def test_a_malformed_or_edited_file_hash_cache_is_ignored_with_one_warning(
     assert keys.cache.entries == {}
     assert keys.up_to_date(build.step).key == first  # hashed again, not taken from the bad file
     keys.save()
-    assert StatCache(cache, keystore.Warnings(build.warnings.append)).entries and len(build.warnings) == 1
+    assert StatCache(cache, store.Warnings(build.warnings.append)).entries and len(build.warnings) == 1
 
 
 def key_folder_a_file(build: Build) -> Path:
@@ -259,7 +259,7 @@ def test_a_disk_that_fills_while_the_file_hash_cache_is_written_keeps_the_old_on
         before = (folder / CACHE_NAME).read_bytes()
         fill(folder, leave=8192)  # room for part of the new file, not all of it
         warned: list[str] = []
-        bigger = StatCache(folder / CACHE_NAME, keystore.Warnings(warned.append))
+        bigger = StatCache(folder / CACHE_NAME, store.Warnings(warned.append))
         bigger.entries = {f"/new/{i:05}": [1, 2, 3, 4, "b" * 64] for i in range(2000)}  # ~200 kB
         bigger.changed = True
         bigger.save()
@@ -289,7 +289,7 @@ def test_a_record_is_sealed_and_names_its_key(build: Build) -> None:
 )
 def test_each_write_fault_is_named_in_words_to_act_on(tmp_path: Path, code: int, words: str) -> None:
     folder = tmp_path / "keys"
-    assert keystore.why(OSError(code, os.strerror(code)), folder) == words.format(folder=folder)
+    assert store.why(OSError(code, os.strerror(code)), folder) == words.format(folder=folder)
 
 
 def test_a_write_refused_at_the_rename_leaves_no_temporary_file(
@@ -300,7 +300,7 @@ def test_a_write_refused_at_the_rename_leaves_no_temporary_file(
     def refuse(src: object, dst: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("dynamo_container.execute.keystore.os.replace", refuse)
+    monkeypatch.setattr("dynamo_container.buildkeys.store.os.replace", refuse)
     keys = build.keys()
     assert not build.built(keys, keys.up_to_date(build.step).key)
     assert len(build.warnings) == 1 and ": permission denied (the build goes on;" in build.warnings[0]

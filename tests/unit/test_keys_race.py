@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.execute import keystore
-from dynamo_container.execute.keys import BuildKeys
+from dynamo_container.buildkeys import store
+from dynamo_container.buildkeys.keys import BuildKeys
 from dynamo_container.plan.model import Step
 
 BASE_ID = "sha256:" + "b" * 64
@@ -58,7 +58,7 @@ class Build:
         return keys.record(self.step, key, BUILT_ID)
 
     def records(self) -> list[Path]:
-        return sorted(p for p in (self.logs / "keys").glob("*.json") if p.name != keystore.CACHE_NAME)
+        return sorted(p for p in (self.logs / "keys").glob("*.json") if p.name != store.CACHE_NAME)
 
 
 def make_build(tmp_path: Path) -> Build:
@@ -203,8 +203,10 @@ def test_a_change_no_timestamp_shows_is_caught_by_the_content_of_a_young_file(
 ) -> None:
     """On a file system whose timestamps do not tick between two writes, stamps agree; a file
     changed that recently is never served from the stat cache, so its new content shows."""
-    monkeypatch.setattr("dynamo_container.execute.keys.stamp", lambda st: (st.st_mode, st.st_size, st.st_ino))
-    monkeypatch.setattr("dynamo_container.execute.keys.stamp_of", lambda path: None)
+    monkeypatch.setattr(
+        "dynamo_container.buildkeys.keys.stamp", lambda st: (st.st_mode, st.st_size, st.st_ino)
+    )
+    monkeypatch.setattr("dynamo_container.buildkeys.keys.stamp_of", lambda path: None)
     path = build.context / "src" / "a.py"
     keys = build.keys()
     verdict = keys.up_to_date(build.step)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
+from dynamo_container.model.frontend import Frontend
 from tests.helpers import PROJECT, git, make_repo, plan, wheel_dir
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.efa import plan_efa
 from dynamo_container.resolve.efa import resolve_efa
 from tests.helpers import PROJECT, config

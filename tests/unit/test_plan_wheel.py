@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.wheel import plan_steps, source_steps, version_suffix, wheel_steps
 from dynamo_container.resolve.trtllm import WheelRequest, reusable, wheel_request
 from tests.helpers import config

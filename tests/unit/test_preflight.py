@@ -62,9 +62,9 @@ def test_a_registry_that_does_not_answer_is_named() -> None:
 
 
 def test_bake_needs_the_engines_bridge_network() -> None:
-    from dynamo_container.docker.frontend import Frontend
     from dynamo_container.errors import EngineError
     from dynamo_container.execute.preflight import check_bake
+    from dynamo_container.model.frontend import Frontend
 
     class NoBridge:
         def has_network(self, name: str) -> bool:

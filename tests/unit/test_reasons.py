@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dynamo_container.buildkeys import reasons
 from dynamo_container.plan.model import Step
-from dynamo_container.report import reasons
 from tests.unit.test_keys_race import BUILT_ID, Build, make_build
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dynamo_container.execute.receipts import diff_receipts, receipt_name
 from dynamo_container.model.secrets import redact
-from dynamo_container.report.receipts import diff_receipts, receipt_name
 
 
 def test_receipt_helpers() -> None:
@@ -43,9 +43,9 @@ def test_receipt_helpers() -> None:
 
 
 def test_image_ids_come_from_buildkit_metadata_of_steps_that_succeeded(tmp_path: Path) -> None:
+    from dynamo_container.execute.receipts import built_image_ids
     from dynamo_container.execute.runner import StepResult
     from dynamo_container.plan.model import Step
-    from dynamo_container.report.receipts import built_image_ids
 
     def step(name: str, metadata: str) -> Step:
         return Step(name, name, ("docker",), tags=(f"img:{name}", f"img:{name}-latest"), metadata=metadata)
@@ -67,7 +67,7 @@ def test_image_ids_come_from_buildkit_metadata_of_steps_that_succeeded(tmp_path:
 
 
 def test_a_failure_keeps_the_last_good_receipt_and_listing_skips_unreadable_files(tmp_path: Path) -> None:
-    from dynamo_container.report.receipts import list_receipts, receipts_dir, write_receipt
+    from dynamo_container.execute.receipts import list_receipts, receipts_dir, write_receipt
 
     base = {"framework": "vllm", "cuda_version": "12.9", "target": "runtime", "version": "v1", "started": "t"}
     good = write_receipt(tmp_path, {**base, "status": "built", "seconds": 3})

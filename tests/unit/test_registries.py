@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dynamo_container.docker.registries import (
+from dynamo_container.checks.registries import (
     Registry,
     check_registries,
     credentials,

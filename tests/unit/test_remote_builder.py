@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.docker import engine
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError, EngineError
+from dynamo_container.model.frontend import Frontend
 from dynamo_container.resolve.builder import is_loopback, on_this_machine
 from tests.helpers import plan
 

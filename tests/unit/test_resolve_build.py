@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.frontend import Frontend
 from tests.helpers import request, wheel_dir
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from dynamo_container.execute.keystore import Warnings, sealed, unsealed, why, write_whole
+from dynamo_container.buildkeys.store import Warnings, sealed, unsealed, why, write_whole
 from dynamo_container.plan.model import BuildPlan, Step
 
 SCHEMA = "dynamo-container step inputs 1"

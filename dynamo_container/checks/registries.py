@@ -23,7 +23,7 @@ def pulled_images(steps: Iterable[Step]) -> list[str]:
     """Every image the steps' targets start FROM or copy from (the stages they need, through FROM,
     COPY --from and RUN --mount=from) that no earlier step builds."""
     from dynamo_container.buildcontext.dockerfiles import load
-    from dynamo_container.execute.keys import image_refs
+    from dynamo_container.buildkeys.keys import image_refs
 
     built: set[str] = set()
     out: dict[str, None] = {}

@@ -47,13 +47,13 @@ from typing import Any
 
 from dynamo_container.buildcontext.context import IGNORE_FILE, Matcher, ignore_file, kept_entries
 from dynamo_container.buildcontext.dockerfiles import Dockerfile, Stage, load
+from dynamo_container.buildkeys.environment import key_environment
+from dynamo_container.buildkeys.reasons import FORCED, StepHistory, not_keyed
+from dynamo_container.buildkeys.store import CACHE_NAME, KeyStore, StatCache, Warnings
 from dynamo_container.docker.engine import Engine, buildx_plugin
 from dynamo_container.errors import DynamoError
-from dynamo_container.execute.keyenv import key_environment
-from dynamo_container.execute.keystore import CACHE_NAME, KeyStore, StatCache, Warnings
 from dynamo_container.model.secrets import mask_text
 from dynamo_container.plan.model import Step
-from dynamo_container.report.reasons import FORCED, StepHistory, not_keyed
 
 SCHEMA = "dynamo-container build key 2"
 Stamp = tuple[int, ...]
