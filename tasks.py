@@ -7,6 +7,9 @@ and the DYNAMO_* env-file keys are generated from that declaration. The tasks th
 
 from pathlib import Path
 
+from dynamo_container.report import guard
 from dynamo_container.tasks import collection
+
+guard.install()  # invoke's own output (--list, --help) masked too, and quiet into a closed pipe
 
 ns = collection(Path(__file__).resolve().parent)

@@ -10,6 +10,7 @@ with the pipe's status, 141, as a shell tool killed by SIGPIPE would.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from collections.abc import Iterator
@@ -94,8 +95,18 @@ def guarded() -> Iterator[tuple[GuardedStream, GuardedStream]]:
 
 
 def install() -> None:
-    """Guard stdout and stderr for the rest of the process (the command-line entry points)."""
+    """Guard stdout and stderr for the rest of the process (the command-line entry points, before
+    invoke prints its own `--list` or `--help`), and end with the pipe status if a reader went away."""
     if not isinstance(sys.stdout, GuardedStream):
         sys.stdout = GuardedStream(sys.stdout)
     if not isinstance(sys.stderr, GuardedStream):
         sys.stderr = GuardedStream(sys.stderr)
+    atexit.register(_end_as_a_closed_pipe)
+
+
+def _end_as_a_closed_pipe() -> None:
+    out = sys.stdout
+    if isinstance(out, GuardedStream):
+        out.flush()
+        if out.broken:  # as a shell tool killed by SIGPIPE ends; nothing is left to write anyway
+            os._exit(PIPE_STATUS)

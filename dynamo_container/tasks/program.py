@@ -12,7 +12,7 @@ from invoke.program import Program
 
 from dynamo_container.buildcontext.locate import repository
 from dynamo_container.model import pins
-from dynamo_container.report.guard import PIPE_STATUS
+from dynamo_container.report import guard
 
 NAME = "dynamo-container"
 
@@ -49,10 +49,5 @@ def program(argv: list[str] | None = None) -> DynamoProgram:
 
 
 def main() -> None:
-    try:
-        program().run()
-    except BrokenPipeError:  # `dynamo-container --help | head`: end as a shell tool would, quietly
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(PIPE_STATUS) from None
+    guard.install()  # invoke's own output (--list, --help) masked too, and quiet into a closed pipe
+    program().run()

@@ -106,6 +106,8 @@ def _into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[str]:
         "config",
         "build --env-file tests/fixtures/stand-in.env --dry-run --framework vllm,sglang --cuda-version all",
         "plan --env-file tests/fixtures/stand-in.env --framework all --json",
+        "--list",  # invoke's own output, printed before any task runs
+        "build --help",
     ],
 )
 def test_output_into_a_closed_pipe_ends_quietly_with_the_pipe_status(args: str) -> None:
