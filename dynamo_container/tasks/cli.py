@@ -95,6 +95,26 @@ def crash_report(task: str, exc: BaseException) -> str:
     return f"error: internal error in {program_name()} {task}: {summary} ({where}; please report it)"
 
 
+def last_resort(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """`sys.excepthook` of the entry points: what escapes invoke itself (a broken invoke configuration
+    file such as ~/.invoke.yaml is read before any task runs) ends as one line, never a traceback."""
+    import sys
+
+    if issubclass(kind, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        return
+    mark = getattr(exc, "problem_mark", None)  # invoke's YAML parser: the file, line and column
+    if mark is not None:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f"{mark.name}, line {mark.line + 1}"
+        print(
+            mask_text(f"error: {where}: {problem} (fix or remove that invoke configuration file)"),
+            file=sys.stderr,
+        )
+        return
+    print(crash_report("(starting)", exc.with_traceback(tb)), file=sys.stderr)
+
+
 def _attr(flag: str) -> str:
     return flag.replace("-", "_")
 

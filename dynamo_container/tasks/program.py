@@ -49,5 +49,8 @@ def program(argv: list[str] | None = None) -> DynamoProgram:
 
 
 def main() -> None:
+    from dynamo_container.tasks.cli import last_resort
+
+    sys.excepthook = last_resort  # nothing that escapes invoke itself reaches the user as a traceback
     guard.install()  # invoke's own output (--list, --help) masked too, and quiet into a closed pipe
     program().run()

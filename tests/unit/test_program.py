@@ -74,3 +74,34 @@ def test_a_crash_names_the_program_the_user_ran(tmp_path: Path, monkeypatch: pyt
     assert saved.read_text().startswith("dynamo-container build\n")
     monkeypatch.setattr(sys, "argv", ["/venv/bin/invoke", "build"])
     assert crash_report("build", RuntimeError("boom")).startswith("error: internal error in invoke build:")
+
+
+def test_a_broken_invoke_configuration_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    """invoke reads ~/.invoke.yaml before any task runs; the console script still answers in one line."""
+    (tmp_path / ".invoke.yaml").write_text("run:\n  echo: [\n")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([SCRIPT, "--list"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.splitlines() == [
+        f"error: {tmp_path / '.invoke.yaml'}, line 3: expected the node content, but found '<stream end>' "
+        "(fix or remove that invoke configuration file)"
+    ]
+
+
+def test_anything_else_escaping_invoke_is_a_crash_line_with_its_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from dynamo_container.tasks.cli import last_resort
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the crash report lands here
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        last_resort(RuntimeError, exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert err.startswith("error: internal error in ") and "RuntimeError: boom" in err
+    assert "please report it" in err and "Traceback" not in err
+    (report,) = (tmp_path / "dynamo-container-crashes").glob("crash-*.txt")
+    assert "RuntimeError: boom" in report.read_text()
