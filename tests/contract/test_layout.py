@@ -3,8 +3,14 @@ README.md and docs/architecture.md are the ones the docstrings make."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from tests.contract import layout
 from tests.contract.test_architecture import GRAPH, MODULES
+from tests.helpers import PROJECT
+
+UNIT = PROJECT / "tests" / "unit"
 
 # Imports the map forbids that are still in the code, each with the work that removes it. The test
 # below fails once one of them is gone, so the list cannot outlive its reason.
@@ -76,3 +82,81 @@ def test_the_package_map_names_every_part() -> None:
     for part, path in layout.parts().items():
         if part != "__init__":
             assert f"`{part}/`" in text if path.is_dir() else f"`{part}.py`" in text
+
+
+# Modules whose tests live in a file named for what they test together (each file checked to import
+# the module): the Dockerfile parser on the real Dockerfiles, the resolve modules beside the planner
+# tests that feed them, the stores through their faults.
+HOMES = {
+    "buildcontext/dockerfiles.py": "tests/contract/test_dockerfiles.py",
+    "buildcontext/sources.py": "tests/contract/test_sources.py",
+    "buildkeys/store.py": "tests/unit/buildkeys/test_faults.py",
+    "deps/resolution.py": "tests/unit/deps/test_sets.py",
+    "execute/build.py": "tests/unit/execute/test_runner.py",
+    "execute/logfolders.py": "tests/unit/execute/test_faults_leftovers.py",
+    "model/pins.py": "tests/contract/test_pins.py",
+    "pipeline.py": "tests/unit/buildkeys/test_explain.py",
+    "report/board.py": "tests/unit/report/test_views.py",
+    "resolve/efa.py": "tests/unit/plan/test_efa.py",
+    "resolve/run.py": "tests/unit/plan/test_run.py",
+    "resolve/trtllm.py": "tests/unit/plan/test_wheel.py",
+    "resolve/values.py": "tests/unit/test_config.py",
+    "settings.py": "tests/unit/test_config.py",
+    "tools/sccache_stats.py": "tests/unit/tools/test_sccache.py",
+}
+
+
+def _has_logic(path: Path) -> bool:
+    return any(
+        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in ast.walk(ast.parse(path.read_text()))
+    )
+
+
+def _own_tests(relative: Path) -> list[Path]:
+    """tests/unit/<part>/test_<module>.py (or test_<module>_*.py) for dynamo_container/<part>/<module>.py."""
+    folder = UNIT / relative.parent
+    return [*folder.glob(f"test_{relative.stem}.py"), *folder.glob(f"test_{relative.stem}_*.py")]
+
+
+def _imports(test_file: Path, module: str) -> bool:
+    parent, _, leaf = module.rpartition(".")
+    for node in ast.walk(ast.parse(test_file.read_text())):
+        if not isinstance(node, ast.ImportFrom) or node.module not in (module, parent):
+            continue
+        if node.module == module or any(a.name == leaf for a in node.names):
+            return True
+    return False
+
+
+def test_each_module_with_logic_has_tests_of_its_own() -> None:
+    missing = []
+    for name, path in MODULES.items():
+        relative = path.relative_to(layout.PACKAGE)
+        if path.name == "__init__.py" or not _has_logic(path) or _own_tests(relative):
+            continue
+        home = HOMES.get(str(relative))
+        if home is None or not _imports(PROJECT / home, name):
+            missing.append(str(relative))
+    assert missing == []
+
+
+def test_each_home_is_still_needed() -> None:
+    """A module that gets a test file of its own leaves HOMES."""
+    assert [m for m in HOMES if _own_tests(Path(m))] == []
+
+
+# Suites that cross the parts, kept at the top of tests/unit/.
+ACROSS = {"test_hostile", "test_injection", "test_credentials", "test_packaging", "test_repository"}
+
+
+def test_unit_tests_live_in_the_folder_of_their_part() -> None:
+    found = layout.parts()
+    folders = {p.name for p in UNIT.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= {name for name, path in found.items() if path.is_dir()}
+    top_modules = {name for name, path in found.items() if path.is_file()}
+    strays = [
+        p.name
+        for p in UNIT.glob("test_*.py")
+        if p.stem not in ACROSS and p.stem.removeprefix("test_").split("_")[0] not in top_modules
+    ]
+    assert strays == []

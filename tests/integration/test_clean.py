@@ -1,6 +1,6 @@
 """`invoke clean --dry-run` on the real engine: a dangling image of this tool's labels is found, an
 unlabelled one never. (A real clean would also take other users' dangling stand-in images on a shared
-engine, so removal is tested against a fake CLI in tests/unit/test_clean.py.)"""
+engine, so removal is tested against a fake CLI in tests/unit/execute/test_clean.py.)"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from tests.integration.conftest import (
     Names,
     invoke,
 )
-from tests.unit.test_context import IGNORE_VARIANTS, make_tree
+from tests.unit.buildcontext.test_context import IGNORE_VARIANTS, make_tree
 
 _FILE_LINE = re.compile(r"^#\d+ \d+(?:\.\d+)? /ctx/(.*)$")
 

@@ -20,7 +20,7 @@ from dynamo_container.buildkeys.keys import CACHE_NAME
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, invoke
 from tests.integration.test_signals_build import docker_processes, family_with
-from tests.unit.test_faults_disk import fill
+from tests.unit.execute.test_faults_disk import fill
 
 RECEIPT = "none-12.8-runtime"
 GOOD = {"status": "built", "version": "v-good", "started": "t", "seconds": 1, "note": "the last good build"}

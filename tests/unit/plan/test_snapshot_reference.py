@@ -21,7 +21,7 @@ from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.plan.model import BuildPlan, Step
 from tests.helpers import PROJECT, git, make_repo, plan
-from tests.unit.test_reference import to_flags
+from tests.unit.plan.test_reference import to_flags
 
 SAMPLES = {
     s["id"]: s
@@ -305,7 +305,7 @@ def test_snapshot_run_scenario(sample_id: str, snapshot_repo: Path) -> None:
     if sample["exit_code"] != 0:
         # `run -v` with nothing after it: refused by the command line before any setting is read, in
         # one line, as run.sh (`-v --dry-run`, a flag taken as the value, is tasks/argv.py's)
-        from tests.unit.test_cli import run as invoke_cli
+        from tests.unit.tasks.shell import run as invoke_cli
 
         (snapshot_repo / "tasks.py").write_text((PROJECT / "tasks.py").read_text())
         result = invoke_cli(snapshot_repo, "run", *args)

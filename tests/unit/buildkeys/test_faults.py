@@ -24,7 +24,7 @@ from dynamo_container.buildkeys.store import (
     sealed,
 )
 from tests.fs_faults import fill, tmpfs
-from tests.unit.test_keys_race import BUILT_ID, Build, make_build, new_content
+from tests.unit.buildkeys.test_race import BUILT_ID, Build, make_build, new_content
 
 OTHER_ID = "sha256:" + "e" * 64
 

@@ -11,7 +11,7 @@ import pytest
 from dynamo_container.buildkeys.environment import key_environment, keyed_variables
 from dynamo_container.buildkeys.keys import BuildKeys
 from dynamo_container.model import secrets
-from tests.unit.test_keys_race import BUILT_ID, Build, make_build
+from tests.unit.buildkeys.test_race import BUILT_ID, Build, make_build
 
 # Variables that change what BuildKit makes or where the result goes, with two values each.
 CHANGING: dict[str, tuple[str, str]] = {

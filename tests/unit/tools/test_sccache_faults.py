@@ -22,7 +22,7 @@ import pytest
 from dynamo_container.errors import ConfigError, DynamoError
 from dynamo_container.tools import sccache, sccache_stats
 from tests.fs_faults import fill, tmpfs
-from tests.unit.test_sccache import make_release, plan_for, project, run  # noqa: F401  (project: a fixture)
+from tests.unit.tools.test_sccache import make_release, plan_for, project, run  # noqa: F401  (project: a fixture)
 
 SECRET = "Tok3n-s3cret"
 

@@ -9,7 +9,7 @@ import pytest
 
 from dynamo_container.buildkeys import reasons
 from dynamo_container.plan.model import Step
-from tests.unit.test_keys_race import BUILT_ID, Build, make_build
+from tests.unit.buildkeys.test_race import BUILT_ID, Build, make_build
 
 
 @pytest.fixture
