@@ -17,6 +17,7 @@ from .plan.build import plan_build
 from .plan.model import BuildPlan, TaskPlan
 from .resolve import values
 from .resolve.build import Host, resolve_build
+from .resolve.platforms import is_multi_platform
 from .version import VersionInfo, describe
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
@@ -56,6 +57,11 @@ def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
         from .resolve.matrix import resolve_matrix
 
         return plan_matrix(resolve_matrix(cfg, version, choice.frontend, host())), choice.note
+    if is_multi_platform(cfg):
+        from .plan.platforms import plan_platforms
+        from .resolve.platforms import resolve_platforms
+
+        return plan_platforms(resolve_platforms(cfg, version, choice.frontend, host())), choice.note
     return plan_build(resolve_build(cfg, version, choice.frontend, host())), choice.note
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..resolve.matrix import MatrixRequest
-from .build import plan_build
 from .model import BuildPlan
+from .platforms import plan_any
 
 
 @dataclass(frozen=True)
@@ -32,4 +32,4 @@ class MatrixPlan:
 
 
 def plan_matrix(request: MatrixRequest) -> MatrixPlan:
-    return MatrixPlan(tuple(plan_build(r) for r in request.requests), request.warnings)
+    return MatrixPlan(tuple(plan_any(r) for r in request.requests), request.warnings)

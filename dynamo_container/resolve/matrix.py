@@ -9,13 +9,14 @@ from ..config import Config
 from ..errors import ConfigError
 from ..frontend import Frontend
 from ..version import VersionInfo
-from .build import BuildRequest, Host, for_combination, resolve_build
+from .build import BuildRequest, Host, for_combination
+from .platforms import PlatformsRequest, resolve_any
 from .values import framework_named, origin
 
 
 @dataclass(frozen=True)
 class MatrixRequest:
-    requests: tuple[BuildRequest, ...]
+    requests: tuple[BuildRequest | PlatformsRequest, ...]  # several platforms: one PlatformsRequest each
     warnings: tuple[str, ...] = ()
 
 
@@ -66,6 +67,6 @@ def resolve_matrix(cfg: Config, version: VersionInfo, frontend: Frontend, host: 
             "--tag names one image, a matrix build makes several", "drop --tag (or use --registry)"
         )
     requests = tuple(
-        resolve_build(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
+        resolve_any(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
     )
     return MatrixRequest(requests, tuple(warnings))
