@@ -134,6 +134,8 @@ def platforms(cfg: Config) -> list[tuple[str, str]]:
                 "name each platform once, e.g. --platform linux/amd64,linux/arm64",
             )
         chosen[arch] = item
+    if not chosen:
+        raise ConfigError(f"{origin(cfg, 'platform')} names no platform", "e.g. --platform linux/amd64")
     return [(item, arch) for arch, item in chosen.items()]
 
 
