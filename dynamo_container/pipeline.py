@@ -18,6 +18,7 @@ from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.model import BuildPlan, TaskPlan
 from dynamo_container.resolve import values
 from dynamo_container.resolve.build import Host, resolve_build
+from dynamo_container.resolve.platforms import is_multi_platform
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
@@ -56,6 +57,11 @@ def build_plan(cfg: Config) -> tuple[BuildPlan | MatrixPlan, str]:
         from dynamo_container.resolve.matrix import resolve_matrix
 
         return plan_matrix(resolve_matrix(cfg, version, choice.frontend, host())), choice.note
+    if is_multi_platform(cfg):
+        from dynamo_container.plan.platforms import plan_platforms
+        from dynamo_container.resolve.platforms import resolve_platforms
+
+        return plan_platforms(resolve_platforms(cfg, version, choice.frontend, host())), choice.note
     return plan_build(resolve_build(cfg, version, choice.frontend, host())), choice.note
 
 

@@ -76,7 +76,11 @@ class Settings:
         "CUDA version (a row of the framework matrix, e.g. 12.9 or 13.0), a comma list, or all. Empty: the "
         "framework's default.",
     )
-    platform: str = _setting("linux/amd64", "Target platform: linux/amd64 or linux/arm64.")
+    platform: str = _setting(
+        "linux/amd64",
+        "Target platform: linux/amd64 or linux/arm64; a comma list (linux/amd64,linux/arm64) builds each "
+        "and joins them in a manifest list in the registry (needs --push and --registry).",
+    )
     base_image: str = _setting(
         "", "Build (devel) base image of the dynamo_base stage. Empty: from the framework matrix."
     )

@@ -350,7 +350,7 @@ def check_config(cfg: Config) -> Check:
     )
     try:  # the same rules a build applies
         values.variant(cfg, values.framework(cfg))
-        values.platform(cfg)
+        values.platforms(cfg)  # one platform, or each of a multi-platform list
     except ConfigError as exc:
         return Check(name, "fail", exc.message, exc.hint)
     if cfg.warnings:

@@ -5,6 +5,8 @@
     step-1 image     dynamo-base:<version>-<fw>[-cuda<C>][-<stage>]
     local-dev image  <dev image tag, its -dev dropped>-local-dev
     EFA image        <image tag>-aws, for each tag of the image below it
+    one platform of  <tag>-<arch> (amd64, arm64) for every tag above, in a multi-platform build;
+    several          <tag> itself is then the manifest list over them
 
 Each name has --registry's <registry>/ in front when one is set. These are the tags of the
 snapshot's build.sh (3b9b3f31c): no target builds the dev image, and a dev or local-dev reference,
@@ -59,6 +61,11 @@ def with_suffix(ref: str, suffix: str) -> str:
     """Append a suffix to the tag of an image reference ('img' has the implicit tag 'latest')."""
     repo, tag = split_ref(ref)
     return f"{repo}:{tag or 'latest'}{suffix}"
+
+
+def platform_tag(ref: str, arch: str) -> str:
+    """The tag one platform's image of a multi-platform build is pushed under: `<tag>-<arch>`."""
+    return with_suffix(ref, f"-{arch}")
 
 
 def names_registry(ref: str) -> bool:

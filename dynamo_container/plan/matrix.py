@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.model import BuildPlan
+from dynamo_container.plan.platforms import plan_any
 from dynamo_container.resolve.matrix import MatrixRequest
 
 
@@ -32,4 +32,4 @@ class MatrixPlan:
 
 
 def plan_matrix(request: MatrixRequest) -> MatrixPlan:
-    return MatrixPlan(tuple(plan_build(r) for r in request.requests), request.warnings)
+    return MatrixPlan(tuple(plan_any(r) for r in request.requests), request.warnings)

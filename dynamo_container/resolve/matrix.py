@@ -9,13 +9,14 @@ from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
-from dynamo_container.resolve.build import BuildRequest, Host, for_combination, resolve_build
+from dynamo_container.resolve.build import BuildRequest, Host, for_combination
+from dynamo_container.resolve.platforms import PlatformsRequest, resolve_any
 from dynamo_container.resolve.values import framework_named, origin
 
 
 @dataclass(frozen=True)
 class MatrixRequest:
-    requests: tuple[BuildRequest, ...]
+    requests: tuple[BuildRequest | PlatformsRequest, ...]  # several platforms: one PlatformsRequest each
     warnings: tuple[str, ...] = ()
 
 
@@ -66,6 +67,6 @@ def resolve_matrix(cfg: Config, version: VersionInfo, frontend: Frontend, host: 
             "--tag names one image, a matrix build makes several", "drop --tag (or use --registry)"
         )
     requests = tuple(
-        resolve_build(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
+        resolve_any(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
     )
     return MatrixRequest(requests, tuple(warnings))

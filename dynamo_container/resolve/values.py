@@ -120,13 +120,35 @@ def platform(cfg: Config) -> str:
     items = [p.strip() for p in raw.split(",") if p.strip()]
     if len(items) != 1:
         raise ConfigError(
-            f"{origin(cfg, 'platform')} {raw!r} names {len(items)} platforms; build one platform at a time",
+            f"{origin(cfg, 'platform')} {raw!r} names {len(items)} platforms; this takes one platform",
             "e.g. --platform linux/arm64",
         )
-    arch = catalog.arch_of_platform(items[0])
+    return _arch_of(cfg, items[0])
+
+
+def platforms(cfg: Config) -> list[tuple[str, str]]:
+    """(platform, arch) of each platform of a comma list, in its order; one per architecture."""
+    chosen: dict[str, str] = {}
+    for item in (p.strip() for p in cfg.s.platform.split(",")):
+        if not item:
+            continue
+        arch = _arch_of(cfg, item)
+        if arch in chosen:
+            raise ConfigError(
+                f"{origin(cfg, 'platform')} {cfg.s.platform!r} names {arch} twice ({chosen[arch]}, {item})",
+                "name each platform once, e.g. --platform linux/amd64,linux/arm64",
+            )
+        chosen[arch] = item
+    if not chosen:
+        raise ConfigError(f"{origin(cfg, 'platform')} names no platform", "e.g. --platform linux/amd64")
+    return [(item, arch) for arch, item in chosen.items()]
+
+
+def _arch_of(cfg: Config, item: str) -> str:
+    arch = catalog.arch_of_platform(item)
     if arch is None:
         raise ConfigError(
-            f"{origin(cfg, 'platform')}: unsupported platform {items[0]!r}",
+            f"{origin(cfg, 'platform')}: unsupported platform {item!r}",
             f"choose one of: {', '.join(sorted(catalog.PLATFORMS))}",
         )
     return arch

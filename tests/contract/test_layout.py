@@ -98,6 +98,7 @@ HOMES = {
     "pipeline.py": "tests/unit/buildkeys/test_explain.py",
     "report/board.py": "tests/unit/report/test_views.py",
     "resolve/efa.py": "tests/unit/plan/test_efa.py",
+    "resolve/platforms.py": "tests/unit/plan/test_platforms.py",
     "resolve/run.py": "tests/unit/plan/test_run.py",
     "resolve/trtllm.py": "tests/unit/plan/test_wheel.py",
     "resolve/values.py": "tests/unit/test_config.py",

@@ -252,6 +252,9 @@ def test_config(repo: Path) -> None:
     cuda = check_config(config(repo, framework="trtllm", cuda_version="12.9"))
     assert cuda.status == "fail" and "valid combinations" in cuda.fix
     assert check_config(config(repo, platform="linux/s390x")).status == "fail"
+    assert check_config(config(repo, platform="linux/amd64,linux/arm64")).status == "pass"
+    assert check_config(config(repo, platform="linux/amd64,linux/s390x")).status == "fail"
+    assert check_config(config(repo, platform=" , ")).status == "fail"
     typo = check_config(config(repo, {"DYNAMO_FRAMEWROK": "vllm"}))
     assert typo.status == "warn" and "DYNAMO_FRAMEWORK" in typo.detail
 
