@@ -121,7 +121,7 @@ def execute_build(
     if on_finish:
         on_finish(results, "built")
     if plan.run_hint and mode != "quiet":
-        print(f"\nRun it with: {plan.run_hint}", file=out)
+        print(f"\nRun it with: {console.command(plan.run_hint)}", file=out)
     return results
 
 

@@ -190,7 +190,7 @@ def _run_hint(req: BuildRequest, tags: list[str]) -> str:
         return ""
     workspace = " -it --mount-workspace" if req.local_dev else ""  # a shell in the checkout
     env = f" --env-file {req.env_file}" if req.env_file else ""
-    return f"invoke run{env} --image {tags[0]}{workspace}"
+    return f"run{env} --image {tags[0]}{workspace}"  # the words after the program's name
 
 
 def plan_build(req: BuildRequest) -> BuildPlan:

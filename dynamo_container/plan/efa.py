@@ -19,4 +19,4 @@ def plan_efa(req: EfaRequest) -> TaskPlan:
         ("platform", req.platform),
         ("result", step.tags[0]),
     )
-    return TaskPlan((step,), summary, step.tags, req.warnings, f"invoke run --image {step.tags[0]}")
+    return TaskPlan((step,), summary, step.tags, req.warnings, f"run --image {step.tags[0]}")

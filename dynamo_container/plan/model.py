@@ -79,7 +79,7 @@ class BuildPlan:
     summary: tuple[tuple[str, str], ...]
     final_tags: tuple[str, ...]
     warnings: tuple[str, ...] = ()
-    run_hint: str = ""
+    run_hint: str = ""  # the words of the `run` task that runs the result, after the program name
     secret_env: tuple[str, ...] = field(default=())  # env vars the steps read secrets from
 
     @property
@@ -110,7 +110,7 @@ class TaskPlan:
     summary: tuple[tuple[str, str], ...]
     final_tags: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    run_hint: str = ""
+    run_hint: str = ""  # the words of the `run` task that runs the result, after the program name
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

@@ -17,6 +17,16 @@ from typing import Any, TextIO
 DIM, BOLD, YELLOW, RED, RESET = "\033[2m", "\033[1m", "\033[33m", "\033[31m", "\033[0m"
 
 
+def program() -> str:
+    """How the user ran the tool: the console script, or invoke in this repository."""
+    return "dynamo-container" if sys.argv and Path(sys.argv[0]).name == "dynamo-container" else "invoke"
+
+
+def command(words: str) -> str:
+    """A command of this tool to type, as the user runs it: `run --image x` -> `invoke run --image x`."""
+    return f"{program()} {words}"
+
+
 def use_color(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
@@ -151,7 +161,7 @@ def print_plan(plan: Any, stream: TextIO | None = None, *, dry_run: bool = True)
         if any(step.kind == "build" for step in plan.steps):
             print(SKIP_NOTE, file=stream)
         if plan.run_hint:
-            print(f"After a build, run it with: {plan.run_hint}", file=stream)
+            print(f"After a build, run it with: {command(plan.run_hint)}", file=stream)
 
 
 def print_json(data: Any, stream: TextIO | None = None) -> None:

@@ -21,6 +21,7 @@ from dynamo_container.config import Config, load_config
 from dynamo_container.errors import DynamoError
 from dynamo_container.execute.signals import stop_of, terminate_as_interrupt
 from dynamo_container.model.secrets import credential_variables, mask_text, remember
+from dynamo_container.report import console
 from dynamo_container.report.guard import PIPE_STATUS, guarded
 from dynamo_container.settings import Group, SettingSpec, by_name, in_groups
 
@@ -67,13 +68,6 @@ CRASH_EXIT = 70  # EX_SOFTWARE: an internal error, told apart from a refused val
 CRASH_FILES_KEPT = 10  # older crash reports are removed when a new one is written
 
 
-def program_name() -> str:
-    """How the user ran the tool: the console script, or invoke in this repository."""
-    import sys
-
-    return "dynamo-container" if sys.argv and Path(sys.argv[0]).name == "dynamo-container" else "invoke"
-
-
 def crash_report(task: str, exc: BaseException) -> str:
     """One line for an unexpected exception; its traceback goes to a file (credentials masked)."""
     import tempfile
@@ -85,14 +79,14 @@ def crash_report(task: str, exc: BaseException) -> str:
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        path.write_text(f"{program_name()} {task}\n{text}", encoding="utf-8")
+        path.write_text(f"{console.program()} {task}\n{text}", encoding="utf-8")
         where = f"the traceback is in {path}"
         for old in sorted(folder.glob("crash-*.txt"), key=lambda p: p.stat().st_mtime)[:-CRASH_FILES_KEPT]:
             old.unlink(missing_ok=True)
     except OSError:
         where = "the traceback could not be saved"
     summary = mask_text(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
-    return f"error: internal error in {program_name()} {task}: {summary} ({where}; please report it)"
+    return f"error: internal error in {console.program()} {task}: {summary} ({where}; please report it)"
 
 
 def last_resort(kind: type[BaseException], exc: BaseException, tb: Any) -> None:

@@ -85,7 +85,7 @@ def test_local_dev_target(repo: Path) -> None:
     assert ld.tags == (fw.tags[0].removesuffix("-dev") + "-local-dev", "dynamo:latest-vllm-local-dev")
     assert args_of(ld) == {"DEV_BASE": fw.tags[0], "USER_UID": "1234", "USER_GID": "99", "ARCH": "amd64"}
     assert ld.context == str(repo) and ld.target == "local-dev"
-    assert p.run_hint == f"invoke run --image {ld.tags[0]} -it --mount-workspace"
+    assert p.run_hint == f"run --image {ld.tags[0]} -it --mount-workspace"  # after the program name
 
 
 def test_local_dev_defaults_to_the_callers_ids(repo: Path) -> None:

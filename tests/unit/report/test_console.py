@@ -1,10 +1,16 @@
-"""Printed commands: one flag with its value per line, so a dry run reads (and pastes) as it runs."""
+"""Printed commands: one flag with its value per line, so a dry run reads (and pastes) as it runs,
+and commands of the tool itself named as the user runs it."""
 
 from __future__ import annotations
 
+import io
 import shlex
+import sys
 from pathlib import Path
 
+import pytest
+
+from dynamo_container.report import console
 from dynamo_container.report.console import format_command
 from tests.helpers import plan
 
@@ -30,3 +36,24 @@ def test_every_flag_the_planner_emits_gets_a_line_with_its_value(repo: Path) -> 
             assert shlex.split(text.replace(" \\\n    ", " ")) == [f"{k}={v}" for k, v in step.env] + list(
                 step.argv
             )
+
+
+@pytest.mark.parametrize(
+    ("argv0", "program"),
+    [("/venv/bin/dynamo-container", "dynamo-container"), ("/venv/bin/invoke", "invoke"), ("inv", "invoke")],
+)
+def test_a_command_to_type_names_the_program_the_user_ran(
+    monkeypatch: pytest.MonkeyPatch, argv0: str, program: str
+) -> None:
+    monkeypatch.setattr(sys, "argv", [argv0, "build"])
+    assert console.command("run --image x:1") == f"{program} run --image x:1"
+
+
+def test_a_dry_run_ends_with_the_run_command_as_the_user_types_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/dynamo-container", "build"])
+    out = io.StringIO()
+    p = plan(repo, framework="sglang", target="runtime")
+    console.print_plan(p, out)
+    assert out.getvalue().rstrip().endswith(f"After a build, run it with: dynamo-container {p.run_hint}")
