@@ -12,7 +12,7 @@ everything that determines its result:
   context (the paths the Dockerfile reads from it; all of it when a path has a wildcard).
 
 - the environment and CLI settings that change BuildKit's result (SOURCE_DATE_EPOCH, DOCKER_*,
-  BUILDX_*, BUILDKIT_*, the current context and builder; keyenv.py says which and why), never a
+  BUILDX_*, BUILDKIT_*, the current context and builder; environment.py says which and why), never a
   credential's value.
 
 After a step builds, `<log dir>/keys/<key>.json` records the image ID it made, but only when its
@@ -27,7 +27,7 @@ build runs the step again.
 A later step with the same key is **up to date** when the engine has the recorded image ID under
 every tag the step would set. Anything that cannot be keyed (an image not present locally, an
 unreadable context file, a remote context, `--no-cache`, `--pull`, a push, a named builder, a
-cache export) runs as before. The key files are hints, never trusted blindly (keystore.py): a
+cache export) runs as before. The key files are hints, never trusted blindly (store.py): a
 malformed one is ignored, one that cannot be written leaves the step unrecorded; one warning each.
 """
 
@@ -197,7 +197,7 @@ class BuildKeys:
     `up_to_date(step)` before a step runs, `record(step, key, image)` after it built: the record is
     written only when the key computed again after the build is the same and nothing it read has
     changed since (see the module's docstring). `environ` is the docker CLI's environment (default:
-    this process's, read at each key); `warn` prints one line (default: render.warn).
+    this process's, read at each key); `warn` prints one line (default: console.warn).
     """
 
     def __init__(

@@ -1,6 +1,6 @@
 """Why a build step runs: what changed since the step last built its image.
 
-A build key (buildkey.py) is one hash; it says *that* an input changed, not which. So after a step
+A build key (keys.py) is one hash; it says *that* an input changed, not which. So after a step
 builds, `<log dir>/keys/steps/<step>.json` keeps the inputs its key was made of: the command line,
 the environment and CLI settings that are keyed, the frontend, the Dockerfile's hash, the image ID
 of every base image, and a digest per file of the build context and of each named context. The
@@ -105,7 +105,7 @@ def what_changed(before: Mapping[str, Any], now: Mapping[str, Any]) -> str:
 
 
 def not_keyed(why_not: str) -> str:
-    """The reason of a step that always runs (buildkey.not_keyable and friends)."""
+    """The reason of a step that always runs (keys.not_keyable and friends)."""
     if why_not == "--no-cache given":
         return "--no-cache"
     return f"it cannot be skipped: {why_not}"
@@ -151,7 +151,7 @@ class StepHistory:
             )
 
 
-class _Verdict(Protocol):  # buildkey.Verdict, read only
+class _Verdict(Protocol):  # keys.Verdict, read only
     @property
     def key(self) -> str: ...
     @property
@@ -161,7 +161,7 @@ class _Verdict(Protocol):  # buildkey.Verdict, read only
 
 
 class _Keys(Protocol):
-    """What explaining needs of buildkey.BuildKeys (which imports this module)."""
+    """What explaining needs of keys.BuildKeys (which imports this module)."""
 
     force: bool
 

@@ -1,7 +1,7 @@
 """`invoke doctor`: what this machine needs to build and run Dynamo images, each with its fix.
 
 `gather` probes (the only part that talks to the outside: docker CLI, engine, git, filesystem);
-`run_checks` turns the probes and the configuration into the checks of `doctor_checks.py`.
+`run_checks` turns the probes and the configuration into the checks of `verdicts.py`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The dependency-resolution tier: each image's Python install set, resolved by uv against PyPI.
 
-`install_sets.py` says what each framework x CUDA row installs; this module turns a set into
+`sets.py` says what each framework x CUDA row installs; this module turns a set into
 `uv pip compile` invocations (pure: argv and stdin), runs them (one small runner) and reports per
 row and architecture: ok (with notable versions), conflict (uv's explanation), or why it could not
 run. `python -m dynamo_container.deps.resolution [ROW...] [--arch amd64,arm64] [--exclude-newer DATE]` is

@@ -2,7 +2,7 @@
 
 `Engine` is the one way the library talks to the engine: `ping` (the only engine check, with the
 one explanation of why it failed), image inspects, and a docker-py client for what needs one
-(runs, containers, info). Cheap calls go over the socket without docker-py (engine_api.py).
+(runs, containers, info). Cheap calls go over the socket without docker-py (api.py).
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def execute_build(
 ) -> list[StepResult]:
     """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way.
 
-    With `keys`, a step that is up to date is skipped (see buildkey.py). `progress` is the
+    With `keys`, a step that is up to date is skipped (see buildkeys/keys.py). `progress` is the
     `--progress` mode (views.py).
     """
     out = stream or sys.stdout

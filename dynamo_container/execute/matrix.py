@@ -1,7 +1,7 @@
 """Running a matrix build: each combination's chain of steps in a thread, `--jobs` at a time.
 
 A failing combination does not stop the others; each has its own status, log folder and receipt.
-On a terminal a status board shows one line per combination (views_board.py); `--progress plain`
+On a terminal a status board shows one line per combination (report/board.py); `--progress plain`
 prefixes every output line with the combination and step, `quiet` prints only each step's result.
 The summary tells combinations that were up to date (every step skipped) from built and failed ones.
 Ctrl-C (or SIGTERM) stops every running

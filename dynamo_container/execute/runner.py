@@ -53,7 +53,7 @@ class StepResult:
     up_to_date: bool = False  # skipped: the engine has what this key built under every tag
     stopped: str = ""  # set when a signal stopped the step: the stop's word ("interrupted", ...)
     problem: str = ""  # why a step failed that docker did not fail: its log, no image built (one line)
-    reason: str = ""  # why it ran, or which image it kept (buildkey.Verdict.reason)
+    reason: str = ""  # why it ran, or which image it kept (buildkeys.keys.Verdict.reason)
 
     @property
     def ok(self) -> bool:

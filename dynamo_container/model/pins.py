@@ -5,7 +5,7 @@ that commit sets it (`file:line`), how this project carries it (a build arg the 
 an ARG default of a Dockerfile, or a literal in a Dockerfile's text) and, for a deliberate
 difference, the snapshot's value and why. `DIFFERENCES` lists the structural differences.
 
-`matrix.py` takes its images and framework defaults from here; the contract tests check that the
+`model/catalog.py` takes its images and framework defaults from here; the contract tests check that the
 Dockerfile ARG defaults, the Dockerfile texts and the planner's build args agree with this table;
 `container/PINS.md` is generated from it (`python -m dynamo_container.model.pins`).
 """
@@ -23,7 +23,7 @@ UPSTREAM = "https://github.com/ai-dynamo/dynamo"
 #   planner  the planner passes it as --build-arg (the Dockerfiles declare it without a default)
 #   default  the ARG default in each of `files`
 #   text     the literal `value` appears in each of `files` (a version inside a RUN line)
-#   matrix   a framework x CUDA row of matrix.py (images, per-row args)
+#   matrix   a framework x CUDA row of catalog.py (images, per-row args)
 Carrier = Literal["planner", "default", "text", "matrix"]
 
 
@@ -165,7 +165,7 @@ PINS: tuple[Pin, ...] = (
     ),
 )
 
-# ----- images of the framework x CUDA rows (matrix.py reads these) -------------------------------------
+# ----- images of the framework x CUDA rows (catalog.py reads these) -------------------------------------
 DL_BASE = "nvcr.io/nvidia/cuda-dl-base"
 CUDA_IMAGE = "nvcr.io/nvidia/cuda"
 SGLANG_IMAGE = "lmsysorg/sglang"

@@ -2,7 +2,7 @@
 
 - `tty`: a live view redrawn in place. A single build shows, per step, the current BuildKit stage
   and instruction, the elapsed time, cached/total so far and the step's last output lines; a
-  matrix build shows a status board, one line per combination (views_board.py).
+  matrix build shows a status board, one line per combination (board.py).
 - `plain`: every output line, prefixed with the step (and combination) and the elapsed seconds,
   for CI logs and pipes.
 - `quiet`: only each step's result, the summary and errors.

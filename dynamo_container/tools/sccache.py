@@ -44,7 +44,7 @@ from dynamo_container.model.secrets import MASK, mask_url_logins
 # --------------------------------------------------------------------------------------------------
 # install
 
-# The architecture word of the release asset names is uname's (matrix.ARCHES maps docker's to it).
+# The architecture word of the release asset names is uname's (catalog.ARCHES maps docker's to it).
 RELEASE_ARCHES = tuple(catalog.ARCHES.values())
 
 # SHA-256 of sccache-<version>-<arch>-unknown-linux-musl.tar.gz, per (version, arch): the one
