@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dynamo_container.buildcontext.context import ContextReport, limit_mb
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.checks.verdicts import (
     STATUSES,
     Check,
@@ -36,6 +35,7 @@ from dynamo_container.config import Config
 from dynamo_container.docker.registries import Registry, check_registries
 from dynamo_container.errors import DynamoError
 from dynamo_container.execute.preflight import containerd_store
+from dynamo_container.model.version import VersionInfo
 
 if TYPE_CHECKING:
     from dynamo_container.buildcontext.sources import Missing
@@ -120,10 +120,11 @@ def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
 
 def gather(cfg: Config) -> Probes:
     """Ask the docker CLI, the engine, git and the filesystem everything the checks need."""
-    from dynamo_container.buildcontext.context import build_ignore_file, measure
+    from dynamo_container.buildcontext.context import measure
     from dynamo_container.buildcontext.git import describe
     from dynamo_container.buildcontext.sources import check_family
     from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits
+    from dynamo_container.resolve.execution import context_ignore_file
 
     s = cfg.s
     docker = s.docker_cli
@@ -163,7 +164,7 @@ def gather(cfg: Config) -> Probes:
     except DynamoError as exc:
         found["version_error"] = exc
     try:
-        found["context"] = measure(cfg.checkout(), build_ignore_file(cfg))
+        found["context"] = measure(cfg.checkout(), context_ignore_file(cfg))
     except DynamoError as exc:
         found["context_error"] = exc
     try:
@@ -185,8 +186,8 @@ def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str
     if not reachable:
         return {}
     try:
-        plan, _ = build_plan(cfg.with_overrides(dry_run=True))
-        return {"registries": registries(pulled_images(plan.steps), present)}
+        job = build_plan(cfg.with_overrides(dry_run=True))
+        return {"registries": registries(pulled_images(job.plan.steps), present)}
     except Exception as exc:  # a configuration the build would refuse, an engine that stops answering
         return {"registries_error": exc}
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dynamo_container.buildcontext.context import ContextReport, size_warning
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.buildcontext.locate import real_family
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError, DynamoError
 from dynamo_container.execute.preflight import CONTAINER_BUILDER_FIX, unexportable_cache
 from dynamo_container.model import catalog
+from dynamo_container.model.version import VersionInfo
 from dynamo_container.report.console import human_size
 
 if TYPE_CHECKING:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
 from dynamo_container.docker.frontend import Frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
-from dynamo_container.resolve.build import BuildRequest, Host, for_combination, resolve_build
+from dynamo_container.model.version import CheckoutFacts
+from dynamo_container.resolve.build import BuildRequest, Host, check_shared, resolve_combination
 from dynamo_container.resolve.values import framework_named, origin
 
 
@@ -59,13 +59,25 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
     return combos, warnings
 
 
-def resolve_matrix(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> MatrixRequest:
+def resolve_matrix(cfg: Config, checkout: CheckoutFacts, frontend: Frontend, host: Host) -> MatrixRequest:
+    """One request per combination, each resolved from its catalog objects and the shared settings."""
     combos, warnings = combinations(cfg)
     if len(combos) > 1 and cfg.s.tag.strip():
         raise ConfigError(
             "--tag names one image, a matrix build makes several", "drop --tag (or use --registry)"
         )
+    check_shared(cfg)
     requests = tuple(
-        resolve_build(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
+        resolve_combination(cfg, fw, variant, checkout, frontend, host) for fw, variant in _objects(combos)
     )
     return MatrixRequest(requests, tuple(warnings))
+
+
+def _objects(combos: list[tuple[str, str]]) -> list[tuple[catalog.Framework, catalog.Variant]]:
+    """The catalog's Framework and Variant of each (name, CUDA) pair `combinations` found valid."""
+    out = []
+    for name, cuda in combos:
+        variant = catalog.find_variant(name, cuda)
+        assert variant is not None  # combinations() keeps only the catalog's own pairs
+        out.append((catalog.framework(name), variant))
+    return out
