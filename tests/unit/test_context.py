@@ -623,3 +623,28 @@ def test_docker_py_disagrees_with_buildkit(
     docker_py_excludes = path not in exclude_paths(str(tmp_path), list(lines))  # it appends to the list
     assert docker_py_excludes is not buildkit_excludes
     assert Matcher.from_text("\n".join(lines) + "\n").excluded(path) is buildkit_excludes
+
+
+def test_a_matrix_build_measures_each_frameworks_ignore_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One warning per distinct ignore file the steps filter the context with (no silent fallback)."""
+    (repo / "blob").write_bytes(b"x" * 1_500_000)
+    (repo / "Dockerfile.vllm.dockerignore").write_text("blob\n")  # vllm's steps do not send the blob
+    dockerfiles = [repo / "Dockerfile.vllm", repo / "Dockerfile.sglang", repo / "Dockerfile.trtllm"]
+    assert context.ignore_files(dockerfiles, repo) == [repo / "Dockerfile.vllm.dockerignore", None]
+    context.warn_if_large(repo, dockerfiles, 1)
+    err = capsys.readouterr().err
+    assert err.count("warning: build context") == 1 and "1.5 MB" in err
+
+
+def test_the_context_task_measures_one_framework(repo: Path) -> None:
+    """`invoke context` and the doctor measure one build's context: a comma list is refused in one line."""
+    from dynamo_container.resolve.execution import context_ignore_file
+
+    family = str(PROJECT / "container")
+    assert context_ignore_file(config(repo, framework="sglang", container_dir=family)) == (
+        PROJECT / "container" / "Dockerfile.sglang.dockerignore"
+    )
+    with pytest.raises(ConfigError, match="'vllm,sglang' names several frameworks; this task takes one"):
+        context_ignore_file(config(repo, framework="vllm,sglang", container_dir=family))
