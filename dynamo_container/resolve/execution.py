@@ -97,10 +97,20 @@ def resolve_execution(
 
 
 def context_ignore_file(cfg: Config) -> Path | None:
-    """The ignore file of the one framework's Dockerfile (`invoke context`, the doctor's measure).
-
-    A comma list or `all` is refused in one line: these measure the context one build sends."""
+    """The ignore file of the one framework's Dockerfile (`invoke context`, which reports one build's
+    context: a comma list or `all` is refused in one line)."""
     from dynamo_container.buildcontext.context import ignore_file
 
     fw = values.framework(cfg)
     return ignore_file(cfg.path(cfg.s.container_dir) / fw.dockerfile, cfg.checkout())
+
+
+def context_ignore_files(cfg: Config) -> tuple[Path | None, ...]:
+    """The ignore file of each framework's Dockerfile the settings name (one, a comma list or all;
+    each file once): the doctor measures the context every one of those builds would send."""
+    from dynamo_container.buildcontext.context import ignore_files
+    from dynamo_container.resolve.matrix import framework_names
+
+    family = cfg.path(cfg.s.container_dir)
+    dockerfiles = [family / catalog.framework(name).dockerfile for name in framework_names(cfg)]
+    return tuple(ignore_files(dockerfiles, cfg.checkout()))

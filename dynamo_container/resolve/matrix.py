@@ -19,7 +19,8 @@ class MatrixRequest:
     warnings: tuple[str, ...] = ()
 
 
-def _framework_names(cfg: Config) -> list[str]:
+def framework_names(cfg: Config) -> list[str]:
+    """The frameworks the settings name (one, a comma list or all), each refused if unknown."""
     spec = cfg.s.framework.strip().lower()
     if spec == "all":
         return list(catalog.FRAMEWORKS)
@@ -38,7 +39,7 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
     wanted = [] if cuda_spec in ("", "all") else [x.strip() for x in cuda_spec.split(",") if x.strip()]
     combos: list[tuple[str, str]] = []
     warnings: list[str] = []
-    for name in _framework_names(cfg):
+    for name in framework_names(cfg):
         valid = catalog.cuda_versions(name)
         if cuda_spec == "all":
             chosen = list(valid)
