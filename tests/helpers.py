@@ -10,11 +10,14 @@ from typing import Any
 from dynamo_container.buildcontext.context import ContextReport, FolderSize
 from dynamo_container.buildcontext.git import VersionInfo, describe
 from dynamo_container.config import Config, load_config
+from dynamo_container.docker.engine import FrontendChoice
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.matrix import MatrixPlan, plan_matrix
 from dynamo_container.plan.model import BuildPlan
 from dynamo_container.resolve.build import BuildRequest, Host, resolve_build
+from dynamo_container.resolve.checkout import read_checkout
+from dynamo_container.resolve.execution import Execution, resolve_execution
 from dynamo_container.resolve.matrix import resolve_matrix
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -84,7 +87,7 @@ def request(
     flags.setdefault("container_dir", str(PROJECT / "container"))
     cfg = config(root, environ, **flags)
     version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
-    return resolve_build(cfg, version, frontend or Frontend(), HOST)
+    return resolve_build(cfg, read_checkout(cfg, version), frontend or Frontend(), HOST)
 
 
 def plan(
@@ -102,11 +105,16 @@ def plan(
 HOST = Host(4242, 4343)
 
 
+def execution(cfg: Config, frontend: Frontend | None = None) -> Execution:
+    """How `cfg`'s build would run, with `frontend` as the chosen build frontend (no docker CLI asked)."""
+    return resolve_execution(cfg, FrontendChoice(frontend or Frontend()))
+
+
 def plan_of(
     cfg: Config, version: VersionInfo, frontend: Frontend | None = None, host: Host = HOST
 ) -> BuildPlan:
     """resolve -> plan, as `invoke build` does, with a fixed host user."""
-    return plan_build(resolve_build(cfg, version, frontend or Frontend(), host))
+    return plan_build(resolve_build(cfg, read_checkout(cfg, version), frontend or Frontend(), host))
 
 
 GB = 1_000_000_000
@@ -133,4 +141,4 @@ def wheel_dir(root: Path, *, wheels: int = 1, commit_txt: str | None = "amd64_31
 def mplan(root: Path, **flags: Any) -> MatrixPlan:
     """The plan of a matrix build (a comma list or `all`) against the real family."""
     cfg = config(root, container_dir=str(PROJECT / "container"), **flags)
-    return plan_matrix(resolve_matrix(cfg, describe(root), Frontend(), HOST))
+    return plan_matrix(resolve_matrix(cfg, read_checkout(cfg, describe(root)), Frontend(), HOST))

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.report.console import human_size
 
@@ -370,13 +369,9 @@ def ignore_file(dockerfile: Path, context: Path) -> Path | None:
     return None
 
 
-def build_ignore_file(cfg: Config) -> Path | None:
-    """The ignore file of the configured framework's Dockerfile (the step that sends the context)."""
-    from dynamo_container.model import catalog
-
-    name = cfg.s.framework.strip().lower()
-    dockerfile = catalog.framework(name).dockerfile if name in catalog.FRAMEWORKS else catalog.BASE_DOCKERFILE
-    return ignore_file(cfg.path(cfg.s.container_dir) / dockerfile, cfg.checkout())
+def ignore_files(dockerfiles: Sequence[Path], context: Path) -> list[Path | None]:
+    """The ignore file of each Dockerfile's step (the steps that send the context), each once."""
+    return list(dict.fromkeys(ignore_file(d, context) for d in dockerfiles))
 
 
 @dataclass(frozen=True)
@@ -478,15 +473,18 @@ def size_warning(report: ContextReport, limit: int) -> str:
     )
 
 
-def warn_if_large(cfg: Config) -> None:
-    """Before a real build: one warning line when the context is over `context_warn_mb`."""
+def warn_if_large(context: Path, dockerfiles: Sequence[Path], warn_mb: int | None) -> None:
+    """Before a real build: one warning line when the context as one of these Dockerfiles' steps
+    sends it (after its ignore file) is over `warn_mb` (a matrix build has one Dockerfile per
+    framework; each distinct ignore file is measured)."""
     from dynamo_container.report import console
 
-    try:
-        report = measure(cfg.checkout(), build_ignore_file(cfg))
-    except (ConfigError, OSError) as exc:
-        console.warn(f"cannot measure the build context: {exc}")
-        return
-    text = size_warning(report, limit_mb(cfg.s.context_warn_mb))
-    if text:
-        console.warn(text)
+    for ignore in ignore_files(dockerfiles, context):
+        try:
+            report = measure(context, ignore)
+        except (ConfigError, OSError) as exc:
+            console.warn(f"cannot measure the build context: {exc}")
+            continue
+        text = size_warning(report, limit_mb(warn_mb))
+        if text:
+            console.warn(text)

@@ -11,23 +11,13 @@ count). Version tags are `v1.2.3` or `1.2.3` style; the leading `v` is dropped.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.version import VersionInfo  # (callers of describe name it from here too)
 
 FALLBACK_TAG = "0.0.1"
 _MATCH = ("--match", "v[0-9]*", "--match", "[0-9]*")
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    version: str  # image version, e.g. v0.6.1.dev.55c9371
-    python_version: str  # e.g. 0.6.1.dev+55c9371
-    commit: str  # full sha, or what --commit-sha said
-    short: str
-    exact: bool  # HEAD carries a version tag
-    note: str = ""  # why the fallback was used, for the summary
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

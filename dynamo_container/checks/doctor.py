@@ -1,19 +1,20 @@
 """`invoke doctor`: what this machine needs to build and run Dynamo images, each with its fix.
 
 `gather` probes (the only part that talks to the outside: docker CLI, engine, git, filesystem);
-`run_checks` turns the probes and the configuration into the checks of `verdicts.py`.
+`run_checks` turns the probes and the doctor's request (the configuration read once,
+resolve/doctor.py) into the checks of `verdicts.py`.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dynamo_container.buildcontext.context import ContextReport, limit_mb
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.checks.registries import Registry, check_registries
 from dynamo_container.checks.verdicts import (
     STATUSES,
@@ -33,13 +34,15 @@ from dynamo_container.checks.verdicts import (
     config_facts,
     is_standin,
 )
-from dynamo_container.config import Config
 from dynamo_container.errors import DynamoError
 from dynamo_container.execute.preflight import containerd_store
+from dynamo_container.model.version import VersionInfo
 
 if TYPE_CHECKING:
     from dynamo_container.buildcontext.sources import Missing
     from dynamo_container.docker.engine import Engine
+    from dynamo_container.plan.model import Step
+    from dynamo_container.resolve.doctor import DoctorRequest
 
 
 @dataclass(frozen=True)
@@ -98,35 +101,31 @@ def current_builder(docker: str) -> str:
     return "default"
 
 
-def _builder_probe(cfg: Config, buildx: bool) -> dict[str, Any]:
+def _builder_probe(req: DoctorRequest, buildx: bool) -> dict[str, Any]:
     from dynamo_container.docker.engine import builder_driver
 
-    s = cfg.s
     if not buildx:
-        if s.builder:
+        if req.builder:
             return {
                 "builder_error": DynamoError(
-                    f"--builder {s.builder} needs the buildx frontend",
+                    f"--builder {req.builder} needs the buildx frontend",
                     "install the buildx plugin (apt-get install docker-buildx), or drop DYNAMO_BUILDER",
                 )
             }
         return {"builder": "the engine's built-in BuildKit", "builder_driver": "docker"}
-    name = s.builder or current_builder(s.docker_cli)
+    name = req.builder or current_builder(req.docker_cli)
     try:
-        return {"builder": name, "builder_driver": builder_driver(s.docker_cli, name)}
+        return {"builder": name, "builder_driver": builder_driver(req.docker_cli, name)}
     except DynamoError as exc:
         return {"builder": name, "builder_error": exc}
 
 
-def gather(cfg: Config) -> Probes:
-    """Ask the docker CLI, the engine, git and the filesystem everything the checks need."""
-    from dynamo_container.buildcontext.context import build_ignore_file, measure
-    from dynamo_container.buildcontext.git import describe
-    from dynamo_container.buildcontext.sources import check_family
+def gather(req: DoctorRequest, build_steps: Callable[[], Sequence[Step]]) -> Probes:
+    """Ask the docker CLI, the engine, git and the filesystem everything the checks need
+    (`build_steps`: the dry-run plan of the configured build, made only when the engine answers)."""
     from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits
 
-    s = cfg.s
-    docker = s.docker_cli
+    docker = req.docker_cli
     found: dict[str, Any] = {"cli_path": shutil.which(docker) or ""}
     if found["cli_path"]:
         found["cli_version"] = _output([docker, "--version"])[1].strip()
@@ -148,9 +147,9 @@ def gather(cfg: Config) -> Probes:
     found["containerd_store"] = containerd_store(info)
     found["docker_root"] = str(info.get("DockerRootDir", ""))
     if found["cli_path"]:
-        found["buildx"] = s.build_frontend != "build" and has_buildx(docker)
+        found["buildx"] = req.build_frontend != "build" and has_buildx(docker)
         if "engine_error" not in found:
-            found |= _builder_probe(cfg, found["buildx"])
+            found |= _builder_probe(req, found["buildx"])
     if url.startswith("unix://") and found["docker_root"]:
         try:
             found["free_bytes"] = shutil.disk_usage(found["docker_root"]).free
@@ -158,26 +157,50 @@ def gather(cfg: Config) -> Probes:
             found["disk_error"] = exc.strerror or str(exc)
     if "engine_error" not in found:
         found["engine_limits"] = local_engine_limits(url)
-    try:
-        found["version"] = describe(cfg.checkout(), version=s.version, commit=s.commit_sha)
-    except DynamoError as exc:
-        found["version_error"] = exc
-    try:
-        found["context"] = measure(cfg.checkout(), build_ignore_file(cfg))
-    except DynamoError as exc:
-        found["context_error"] = exc
-    try:
-        found["missing_sources"] = tuple(check_family(cfg.path(s.container_dir), cfg.checkout()))
-    except DynamoError as exc:
-        found["sources_error"] = exc
-    found |= _registry_probe(cfg, engine, reachable="engine_error" not in found)
+    found |= _checkout_probes(req)
+    found |= _registry_probe(build_steps, engine, reachable="engine_error" not in found)
     return Probes(**found)
 
 
-def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str, Any]:
+def _checkout_probes(req: DoctorRequest) -> dict[str, Any]:
+    """What git says of the checkout, its context as BuildKit sends it, the paths the Dockerfiles miss."""
+    from dynamo_container.buildcontext.git import describe
+    from dynamo_container.buildcontext.sources import check_family
+
+    checkout = req.checkout
+    if isinstance(checkout, DynamoError):
+        return {"version_error": checkout, "context_error": checkout, "sources_error": checkout}
+    found: dict[str, Any] = {}
+    try:
+        found["version"] = describe(checkout, version=req.version, commit=req.commit_sha)
+    except DynamoError as exc:
+        found["version_error"] = exc
+    try:
+        found["context"] = _largest_context(checkout, req.ignore_files)
+    except DynamoError as exc:
+        found["context_error"] = exc
+    try:
+        found["missing_sources"] = tuple(check_family(req.family, checkout))
+    except DynamoError as exc:
+        found["sources_error"] = exc
+    return found
+
+
+def _largest_context(checkout: Path, ignore_files: Sequence[Path | None] | DynamoError) -> ContextReport:
+    """The context as the framework steps send it; for several frameworks, the largest they send."""
+    from dynamo_container.buildcontext.context import measure
+
+    if isinstance(ignore_files, DynamoError):
+        raise ignore_files
+    reports = [measure(checkout, ignore) for ignore in ignore_files]
+    return max(reports, key=lambda report: report.bytes)
+
+
+def _registry_probe(
+    build_steps: Callable[[], Sequence[Step]], engine: Engine, *, reachable: bool
+) -> dict[str, Any]:
     """The registries the configured build pulls from (the images it starts FROM that the engine lacks)."""
     from dynamo_container.checks.registries import pulled_images, registries
-    from dynamo_container.pipeline import build_plan
 
     def present(images: Sequence[str]) -> set[str]:
         return {ref for ref, attrs in engine.inspect_images(images).items() if attrs}
@@ -185,32 +208,23 @@ def _registry_probe(cfg: Config, engine: Engine, *, reachable: bool) -> dict[str
     if not reachable:
         return {}
     try:
-        plan, _ = build_plan(cfg.with_overrides(dry_run=True))
-        return {"registries": registries(pulled_images(plan.steps), present)}
+        return {"registries": registries(pulled_images(build_steps()), present)}
     except Exception as exc:  # a configuration the build would refuse, an engine that stops answering
         return {"registries_error": exc}
 
 
-def run_checks(cfg: Config, p: Probes) -> list[Check]:
-    """Every check, in the order they are shown, from the configuration and the probe results."""
-    from dynamo_container.resolve.run import DEFAULT_ULIMITS, merge_ulimits
-
-    s = cfg.s
-    requested: Sequence[str] | DynamoError
-    try:
-        requested = merge_ulimits(DEFAULT_ULIMITS, s.ulimits)
-    except DynamoError as exc:
-        requested = exc
+def run_checks(req: DoctorRequest, p: Probes) -> list[Check]:
+    """Every check, in the order they are shown, from the doctor's request and the probe results."""
     cli = bool(p.cli_path)
     return [
-        check_cli(s.docker_cli, p.cli_path, p.cli_version),
+        check_cli(req.docker_cli, p.cli_path, p.cli_version),
         check_engine(p.engine_url, p.engine_error, p.server_version),
         check_api_version(p.api_version, p.reachable),
-        check_buildkit(p.buildx, s.build_frontend, cli),
+        check_buildkit(p.buildx, req.build_frontend, cli),
         check_builder(
             builder=p.builder,
             driver=p.builder_driver,
-            cache_to=s.cache_to,
+            cache_to=req.cache_to,
             error=p.builder_error,
             containerd_store=p.containerd_store,
             reachable=p.reachable,
@@ -218,8 +232,8 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
         ),
         check_nvidia(p.runtimes if p.reachable else None, p.nvidia_hook),
         check_disk(
-            framework=s.framework,
-            standin=is_standin(s.container_dir),
+            framework=req.framework,
+            standin=is_standin(req.container_dir),
             root_dir=p.docker_root,
             free_bytes=p.free_bytes,
             local=p.local,
@@ -228,11 +242,11 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
             reachable=p.reachable,
         ),
         check_git(p.version, p.version_error),
-        check_ulimits(requested, p.engine_limits, local=p.local, reachable=p.reachable),
-        check_context(p.context, limit_mb(s.context_warn_mb), p.context_error),
-        check_checkout(p.missing_sources, cfg.s.context or "(no checkout)", p.sources_error),
+        check_ulimits(req.ulimits, p.engine_limits, local=p.local, reachable=p.reachable),
+        check_context(p.context, limit_mb(req.context_warn_mb), p.context_error),
+        check_checkout(p.missing_sources, req.context_shown, p.sources_error),
         check_registries(p.registries, p.registries_error, reachable=p.reachable),
-        check_config(cfg),
+        check_config(req),
     ]
 
 
@@ -240,10 +254,10 @@ def counts(checks: Sequence[Check]) -> dict[str, int]:
     return {status: sum(1 for c in checks if c.status == status) for status in STATUSES}
 
 
-def to_json(cfg: Config, checks: Sequence[Check]) -> dict[str, Any]:
+def to_json(req: DoctorRequest, checks: Sequence[Check]) -> dict[str, Any]:
     return {
         "ok": not any(c.status == "fail" for c in checks),
         "counts": counts(checks),
         "checks": [c.to_json() for c in checks],
-        "config": config_facts(cfg),
+        "config": config_facts(req),
     }

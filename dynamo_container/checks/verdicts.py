@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dynamo_container.buildcontext.context import ContextReport, size_warning
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.buildcontext.locate import real_family
-from dynamo_container.config import Config
-from dynamo_container.errors import ConfigError, DynamoError
+from dynamo_container.errors import DynamoError
 from dynamo_container.execute.preflight import CONTAINER_BUILDER_FIX, unexportable_cache
-from dynamo_container.model import catalog
+from dynamo_container.model.version import VersionInfo
 from dynamo_container.report.console import human_size
 
 if TYPE_CHECKING:
     from dynamo_container.buildcontext.sources import Missing
+    from dynamo_container.resolve.doctor import DoctorRequest
 
 Status = Literal["pass", "warn", "fail"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail")
@@ -319,28 +318,21 @@ def check_checkout(
     return Check(name, "pass", f"{context} holds every path the Dockerfiles read")
 
 
-def config_facts(cfg: Config) -> dict[str, Any]:
-    s = cfg.s
-    fw = s.framework.strip().lower()
-    cuda = s.cuda_version.strip()
-    if not cuda and fw in catalog.FRAMEWORKS:
-        cuda = catalog.framework(fw).default_cuda
+def config_facts(req: DoctorRequest) -> dict[str, Any]:
     return {
-        "framework": fw,
-        "cuda_version": cuda,
-        "platform": s.platform,
-        "container_dir": s.container_dir,
-        "stand_in": is_standin(s.container_dir),
-        "env_files": list(cfg.env_files),
+        "framework": req.framework,
+        "cuda_version": req.cuda_version,
+        "platform": req.platform,
+        "container_dir": req.container_dir,
+        "stand_in": is_standin(req.container_dir),
+        "env_files": list(req.env_files),
     }
 
 
-def check_config(cfg: Config) -> Check:
+def check_config(req: DoctorRequest) -> Check:
     """The effective configuration; a framework, CUDA or platform the planner refuses fails here."""
-    from dynamo_container.resolve import values
-
     name = "config"
-    facts = config_facts(cfg)
+    facts = config_facts(req)
     files = ", ".join(facts["env_files"]) or "none"
     detail = (
         f"framework {facts['framework']}, CUDA {facts['cuda_version'] or '?'}, platform {facts['platform']}, "
@@ -348,13 +340,10 @@ def check_config(cfg: Config) -> Check:
         + (" (stand-in)" if facts["stand_in"] else "")
         + f"; env files read: {files}"
     )
-    try:  # the same rules a build applies
-        values.variant(cfg, values.framework(cfg))
-        values.platforms(cfg)  # one platform, or each of a multi-platform list
-    except ConfigError as exc:
-        return Check(name, "fail", exc.message, exc.hint)
-    if cfg.warnings:
+    if req.config_error is not None:  # the same rules a build applies
+        return Check(name, "fail", req.config_error.message, req.config_error.hint)
+    if req.warnings:
         return Check(
-            name, "warn", f"{detail}; {'; '.join(cfg.warnings)}", "remove or correct those variables"
+            name, "warn", f"{detail}; {'; '.join(req.warnings)}", "remove or correct those variables"
         )
     return Check(name, "pass", detail)

@@ -36,6 +36,17 @@ PLUGIN_DIRS = (
 class FrontendChoice:
     frontend: Frontend
     note: str = ""  # why, when it was a fallback
+    missing_cli: bool = False  # a dry run without the docker CLI: the frontend shown is a guess
+
+    def for_real(self) -> Frontend:
+        """The frontend of something that runs (a bake file's command too): it needs the CLI."""
+        if self.missing_cli:
+            raise _missing_cli(self.frontend.docker)
+        return self.frontend
+
+
+def _missing_cli(docker: str) -> EngineError:
+    return EngineError(f"docker CLI {docker!r} not found on PATH", "run scripts/engine-up to install one")
 
 
 def buildx_plugin() -> str:
@@ -66,13 +77,12 @@ def choose_frontend(docker: str, mode: str, builder: str, *, dry_run: bool) -> F
     """buildx when asked or available (mode auto|buildx|build), else the CLI's built-in BuildKit client."""
     if shutil.which(docker) is None:
         if not dry_run:
-            raise EngineError(
-                f"docker CLI {docker!r} not found on PATH", "run scripts/engine-up to install one"
-            )
+            raise _missing_cli(docker)
         shown = mode if mode != "auto" else "buildx"
         return FrontendChoice(
             Frontend(docker, shown == "buildx", builder),
             f"docker CLI {docker!r} not found; showing the {shown} form",
+            missing_cli=True,
         )
     if mode == "build":
         if builder:

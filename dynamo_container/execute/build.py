@@ -78,11 +78,14 @@ def execute_build(
     on_finish: OnFinish | None = None,
     keys: BuildKeys | None = None,
     progress: str = "auto",
+    *,
+    pinged: bool = False,
 ) -> list[StepResult]:
     """Run every step of the plan; stop at the first failure. `on_finish(results, status)` runs either way.
 
     With `keys`, a step that is up to date is skipped (see buildkeys/keys.py). `progress` is the
-    `--progress` mode (views.py).
+    `--progress` mode (views.py). `pinged`: the caller's checks already pinged the engine (once
+    per command is enough: a second ping tells nothing the first did not).
     """
     out = stream or sys.stdout
     mode, fallback = views.choose(progress, out)
@@ -92,7 +95,7 @@ def execute_build(
         console.print_summary(plan.summary, out)
     for step in plan.steps:  # missing secrets fail before any step
         runner.env(step)
-    if any(step.kind != "host" for step in plan.steps):
+    if not pinged and any(step.kind != "host" for step in plan.steps):
         engine.ping()
     total = len(plan.steps)
 

@@ -153,14 +153,18 @@ def execute_matrix(
     stream: TextIO | None = None,
     keys: BuildKeys | None = None,
     progress: str = "auto",
+    *,
+    pinged: bool = False,
 ) -> list[Outcome]:
+    """Run the combinations `jobs` at a time (`pinged`: the caller's checks already pinged the engine)."""
     out = stream or sys.stdout
     mode, fallback = choose(progress, out)
     for w in (*mplan.warnings, *([fallback] if fallback else [])):
         console.warn(w)
     for step in mplan.steps:  # missing secrets fail before any step
         runner.env(step)
-    engine.ping()
+    if not pinged:
+        engine.ping()
     print(f"matrix: {len(mplan.plans)} combinations, {jobs} at a time", file=out)
     board = Board([(p.key, len(p.steps)) for p in mplan.plans]) if mode == "tty" else None
     with futures.ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.model import catalog
+from dynamo_container.model.version import VersionInfo
 
 StepKind = Literal["build", "push", "host"]
 

@@ -1,23 +1,23 @@
 """The resolved request of a build: every value validated once, typed, ready for the planner.
 
-`resolve_build` reads the configuration (and the files and git state it names) and returns a
-`BuildRequest`; the planner turns a request into steps without looking at the configuration again.
-A matrix build is a list of requests, one per framework x CUDA combination.
+`resolve_build` reads the configuration (and the files it names; the git facts arrive read, see
+resolve/checkout.py) and returns a `BuildRequest`; the planner turns a request into steps without
+looking at the configuration again. A matrix build is a list of requests, one per framework x CUDA
+combination, each made by `resolve_combination` from the combination's catalog objects.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.model.naming import Names, names_registry, split_ref
+from dynamo_container.model.version import CheckoutFacts, VersionInfo
 from dynamo_container.resolve import builder, values
 from dynamo_container.resolve.values import origin
 
@@ -141,17 +141,39 @@ SHAPED_SETTINGS = (
 )
 
 
-def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> BuildRequest:
+def resolve_build(cfg: Config, checkout: CheckoutFacts, frontend: Frontend, host: Host) -> BuildRequest:
     """Validate every build setting of `cfg` and return the request (or refuse with one line)."""
-    warnings: list[str] = list(cfg.warnings)
+    check_shared(cfg)
+    fw = values.framework(cfg)
+    return resolve_combination(cfg, fw, values.variant(cfg, fw), checkout, frontend, host)
+
+
+def check_shared(cfg: Config) -> None:
+    """The settings every combination of a build shares that have a grammar: names and shapes."""
     values.references(cfg, *IMAGE_SETTINGS)
     values.shapes(cfg, *SHAPED_SETTINGS)
-    fw = values.framework(cfg)
-    variant = values.variant(cfg, fw)
-    arch = values.platform(cfg)
+
+
+def resolve_combination(
+    cfg: Config,
+    fw: catalog.Framework,
+    variant: catalog.Variant,
+    checkout: CheckoutFacts,
+    frontend: Frontend,
+    host: Host,
+    platform: tuple[str, str] | None = None,
+) -> BuildRequest:
+    """The request of one framework x CUDA combination; `check_shared(cfg)` has passed.
+
+    The framework and CUDA settings are not read here: a matrix build names several, and each of its
+    combinations arrives as catalog objects. So does the (platform, arch) of one platform of a
+    multi-platform build (resolve/platforms.py), which reads the platform list itself."""
+    warnings: list[str] = list(cfg.warnings)
+    version = checkout.version
+    platform_name, arch = platform or (cfg.s.platform.strip(), values.platform(cfg))
     target = _target(cfg, fw, warnings)
     trtllm = _trtllm(cfg, fw, arch, warnings)
-    _check_options(cfg, fw, target, version, warnings)
+    _check_options(cfg, fw, checkout, warnings)
     names = _names(cfg)
     warnings += builder.check(frontend, names, cfg.s.push)
     warnings += values.build_arg_warnings(cfg)
@@ -161,7 +183,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         framework=fw,
         variant=variant,
         arch=arch,
-        platform=cfg.s.platform.strip(),
+        platform=platform_name,
         target=target,
         dev_image=values.dev_image(cfg),
         uid=values.numeric_id(cfg, "uid", host.uid),
@@ -176,7 +198,7 @@ def resolve_build(cfg: Config, version: VersionInfo, frontend: Frontend, host: H
         context=cfg.checkout(),
         # each combination logs into its own folder (one build at a time holds it: execute.log_folders)
         log_dir=cfg.path(cfg.s.log_dir) / catalog.combination_key(fw.name, variant.cuda),
-        epp_image=_epp_image(cfg, target),
+        epp_image=_epp_image(checkout, target),
         make_efa=cfg.s.make_efa,
         efa_version=cfg.s.efa_version,
         push=cfg.s.push,
@@ -227,13 +249,11 @@ def _target(cfg: Config, fw: catalog.Framework, warnings: list[str]) -> str:
     return target
 
 
-def _epp_image(cfg: Config, target: str) -> str:
+def _epp_image(checkout: CheckoutFacts, target: str) -> str:
     """The tag the checkout's EPP Makefile gives its image (build.sh computes it the same way)."""
     if target != catalog.FRONTEND_STAGE:
         return ""
-    from dynamo_container.buildcontext.git import epp_git_tag
-
-    return f"{catalog.EPP_IMAGE_REPO}:{epp_git_tag(cfg.checkout())}"
+    return f"{catalog.EPP_IMAGE_REPO}:{checkout.epp_tag or 'dev'}"
 
 
 def _wheel_build(cfg: Config, trtllm: TrtllmIntent | None, arch: str) -> WheelRequest | None:
@@ -260,9 +280,7 @@ def _trtllm(cfg: Config, fw: catalog.Framework, arch: str, warnings: list[str]) 
     return None
 
 
-def _check_options(
-    cfg: Config, fw: catalog.Framework, target: str, version: VersionInfo, warnings: list[str]
-) -> None:
+def _check_options(cfg: Config, fw: catalog.Framework, checkout: CheckoutFacts, warnings: list[str]) -> None:
     s = cfg.s
     if s.use_sccache:
         for name in ("sccache_bucket", "sccache_region"):
@@ -278,7 +296,7 @@ def _check_options(
     if s.vllm_max_jobs is not None and fw.name != "vllm":
         warnings.append(f"--vllm-max-jobs only applies to vllm; ignored for {fw.name}")
     if s.release_build:
-        _check_release(cfg, version)
+        _check_release(cfg, checkout)
     if s.no_load and s.push:
         raise ConfigError(
             "--push pushes the built image from the engine (docker push), so it needs it loaded",
@@ -298,10 +316,9 @@ def _family(cfg: Config, fw: catalog.Framework) -> Path:
     return folder
 
 
-def _check_release(cfg: Config, version: VersionInfo) -> None:
+def _check_release(cfg: Config, checkout: CheckoutFacts) -> None:
     """A release image is built from a clean checkout whose HEAD carries the version tag."""
-    from dynamo_container.buildcontext.git import git_dirty
-
+    version = checkout.version
     if cfg.s.version.strip() or cfg.s.commit_sha.strip():
         raise ConfigError(
             "--release-build takes the version and commit from the release tag",
@@ -312,7 +329,7 @@ def _check_release(cfg: Config, version: VersionInfo) -> None:
             f"--release-build needs HEAD on a version tag; this checkout is {version.version}",
             "tag the release commit (git tag vX.Y.Z) or drop --release-build",
         )
-    if git_dirty(cfg.checkout()):
+    if checkout.dirty:
         raise ConfigError(
             f"--release-build: the checkout {cfg.checkout()} has uncommitted changes",
             "commit or stash them (git status shows them)",
@@ -396,9 +413,3 @@ def _check_registry(req: BuildRequest) -> None:
             "images later steps build on must go through a registry",
             "add --registry HOST[:PORT][/NAMESPACE] (the builder must be able to pull from it)",
         )
-
-
-def for_combination(cfg: Config, framework: str, cuda: str) -> Config:
-    """The configuration of one combination of a matrix build."""
-    settings = dataclasses.replace(cfg.settings, framework=framework, cuda_version=cuda)
-    return dataclasses.replace(cfg, settings=settings)

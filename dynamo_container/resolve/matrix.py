@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
-from dynamo_container.resolve.build import BuildRequest, Host, for_combination
+from dynamo_container.model.version import CheckoutFacts
+from dynamo_container.resolve.build import BuildRequest, Host, check_shared
 from dynamo_container.resolve.platforms import PlatformsRequest, resolve_any
 from dynamo_container.resolve.values import framework_named, origin
 
@@ -20,7 +20,8 @@ class MatrixRequest:
     warnings: tuple[str, ...] = ()
 
 
-def _framework_names(cfg: Config) -> list[str]:
+def framework_names(cfg: Config) -> list[str]:
+    """The frameworks the settings name (one, a comma list or all), each refused if unknown."""
     spec = cfg.s.framework.strip().lower()
     if spec == "all":
         return list(catalog.FRAMEWORKS)
@@ -39,7 +40,7 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
     wanted = [] if cuda_spec in ("", "all") else [x.strip() for x in cuda_spec.split(",") if x.strip()]
     combos: list[tuple[str, str]] = []
     warnings: list[str] = []
-    for name in _framework_names(cfg):
+    for name in framework_names(cfg):
         valid = catalog.cuda_versions(name)
         if cuda_spec == "all":
             chosen = list(valid)
@@ -60,13 +61,25 @@ def combinations(cfg: Config) -> tuple[list[tuple[str, str]], list[str]]:
     return combos, warnings
 
 
-def resolve_matrix(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> MatrixRequest:
+def resolve_matrix(cfg: Config, checkout: CheckoutFacts, frontend: Frontend, host: Host) -> MatrixRequest:
+    """One request per combination, each resolved from its catalog objects and the shared settings."""
     combos, warnings = combinations(cfg)
     if len(combos) > 1 and cfg.s.tag.strip():
         raise ConfigError(
             "--tag names one image, a matrix build makes several", "drop --tag (or use --registry)"
         )
+    check_shared(cfg)
     requests = tuple(
-        resolve_any(for_combination(cfg, fw, cuda), version, frontend, host) for fw, cuda in combos
+        resolve_any(cfg, fw, variant, checkout, frontend, host) for fw, variant in _objects(combos)
     )
     return MatrixRequest(requests, tuple(warnings))
+
+
+def _objects(combos: list[tuple[str, str]]) -> list[tuple[catalog.Framework, catalog.Variant]]:
+    """The catalog's Framework and Variant of each (name, CUDA) pair `combinations` found valid."""
+    out = []
+    for name, cuda in combos:
+        variant = catalog.find_variant(name, cuda)
+        assert variant is not None  # combinations() keeps only the catalog's own pairs
+        out.append((catalog.framework(name), variant))
+    return out

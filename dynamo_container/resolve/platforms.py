@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from dynamo_container.buildcontext.git import VersionInfo
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.model.naming import Names, names_registry
-from dynamo_container.resolve.build import BuildRequest, Host, resolve_build
-from dynamo_container.resolve.values import origin, platforms
+from dynamo_container.model.version import CheckoutFacts
+from dynamo_container.resolve import values
+from dynamo_container.resolve.build import BuildRequest, Host, check_shared, resolve_combination
+from dynamo_container.resolve.values import origin
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -37,21 +38,41 @@ def is_multi_platform(cfg: Config) -> bool:
 
 
 def resolve_any(
-    cfg: Config, version: VersionInfo, frontend: Frontend, host: Host
+    cfg: Config,
+    fw: catalog.Framework,
+    variant: catalog.Variant,
+    checkout: CheckoutFacts,
+    frontend: Frontend,
+    host: Host,
 ) -> BuildRequest | PlatformsRequest:
-    """The request of one build: one platform as before, several as a PlatformsRequest."""
+    """The request of one combination: one platform as before, several as a PlatformsRequest."""
     if not is_multi_platform(cfg):
-        return resolve_build(cfg, version, frontend, host)
-    return resolve_platforms(cfg, version, frontend, host)
+        return resolve_combination(cfg, fw, variant, checkout, frontend, host)
+    return _platforms(cfg, fw, variant, checkout, frontend, host)
 
 
-def resolve_platforms(cfg: Config, version: VersionInfo, frontend: Frontend, host: Host) -> PlatformsRequest:
-    chosen = platforms(cfg)
+def resolve_platforms(
+    cfg: Config, checkout: CheckoutFacts, frontend: Frontend, host: Host
+) -> PlatformsRequest:
+    """A build of the one combination the settings name, for each platform they list."""
+    check_shared(cfg)
+    fw = values.framework(cfg)
+    return _platforms(cfg, fw, values.variant(cfg, fw), checkout, frontend, host)
+
+
+def _platforms(
+    cfg: Config,
+    fw: catalog.Framework,
+    variant: catalog.Variant,
+    checkout: CheckoutFacts,
+    frontend: Frontend,
+    host: Host,
+) -> PlatformsRequest:
+    chosen = values.platforms(cfg)
     _check(cfg, frontend, len(chosen))
     requests = []
     for platform, arch in chosen:
-        settings = dataclasses.replace(cfg.settings, platform=platform)
-        req = resolve_build(dataclasses.replace(cfg, settings=settings), version, frontend, host)
+        req = resolve_combination(cfg, fw, variant, checkout, frontend, host, platform=(platform, arch))
         # each platform's logs, metadata files and receipt apart from the other's
         requests.append(dataclasses.replace(req, log_dir=req.log_dir.with_name(f"{req.log_dir.name}-{arch}")))
     return PlatformsRequest(tuple(requests))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 
@@ -12,6 +12,9 @@ from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
+
+if TYPE_CHECKING:  # the pipeline is imported when a task runs (invoke --list loads every task module)
+    from dynamo_container.pipeline import Build
 
 STAGE_TASKS = {
     "base": ("base", "Build the Dynamo base image (container/Dockerfile, stage base) for a framework."),
@@ -48,23 +51,31 @@ EFA_SETTINGS = (
 )
 
 
-def _show_or_run(cfg: Config, plan: Any, note: str, *, json: bool) -> None:
+def _show_or_run(job: Build, *, json: bool) -> None:
     from dynamo_container import pipeline
 
-    if cfg.s.executor == "bake" and (json or cfg.s.dry_run):  # what would run: the one bake
-        plan = pipeline.bake_run(cfg, plan)
+    run = job.run
+    if run.executor == "bake" and (json or run.dry_run):  # what would run: the one bake
+        bake = pipeline.bake_run(job)
+        if json:
+            console.print_json(bake.to_json())
+            return
+        if job.note:
+            console.warn(job.note)
+        console.print_plan(bake)
+        return
     if json:
-        console.print_json(plan.to_json())
+        console.print_json(job.plan.to_json())
         return
-    if note:
-        console.warn(note)
-    if cfg.s.dry_run:
-        if hasattr(plan, "plans"):
-            console.print_matrix_plan(plan)
+    if job.note:
+        console.warn(job.note)
+    if run.dry_run:
+        if hasattr(job.plan, "plans"):  # (a matrix plan; the matrix module stays unloaded for one build)
+            console.print_matrix_plan(job.plan)
         else:
-            console.print_plan(plan)
+            console.print_plan(job.plan)
         return
-    pipeline.build(cfg, plan)
+    pipeline.build(job)
 
 
 def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None:
@@ -72,14 +83,14 @@ def run_build(cfg: Config, *, json: bool = False, explain: bool = False) -> None
 
     if json and not (cfg.s.dry_run or explain):
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
-    plan, note = pipeline.build_plan(cfg)
+    job = pipeline.build_plan(cfg)
     if explain:
-        _explain(pipeline.explain(cfg, plan), json=json)
+        _explain(pipeline.explain(job), json=json)
         return
-    _show_or_run(cfg, plan, note, json=json)
+    _show_or_run(job, json=json)
 
 
-def _explain(steps: list[dict[str, Any]], *, json: bool) -> None:
+def _explain(steps: list[dict[str, object]], *, json: bool) -> None:
     if json:
         console.print_json({"steps": steps})
         return
@@ -96,13 +107,13 @@ def run_efa(cfg: Config, *, json: bool = False) -> None:
 
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the plan of a dry run", "add --dry-run")
-    plan = pipeline.efa_plan(cfg)
+    plan, run = pipeline.efa_plan(cfg)
     if json:
         console.print_json(plan.to_json())
     elif cfg.s.dry_run:
         console.print_plan(plan)
     else:
-        pipeline.execute_efa(cfg, plan)
+        pipeline.execute_efa(plan, run)
 
 
 def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> None:
@@ -112,8 +123,8 @@ def run_plan(cfg: Config, *, json: bool = False, bake: str | None = None) -> Non
     from dynamo_container.plan.matrix import MatrixPlan
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, dry_run=True))
-    plan, note = pipeline.build_plan(cfg)
-    mplan = MatrixPlan.of(plan)
+    job = pipeline.build_plan(cfg)
+    mplan, note = MatrixPlan.of(job.plan), job.note
     if bake == STDOUT and json:
         raise ConfigError("--bake - and --json both print to standard output", "choose one of them")
     if bake:

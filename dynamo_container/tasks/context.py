@@ -73,11 +73,12 @@ def tasks(root: Path | None) -> list[SettingsTask]:
     )
     def context(c: Context, cfg: Config, json: bool = False) -> None:
         """Measure the build context as BuildKit sends it, and name the paths the Dockerfiles miss in it."""
-        from dynamo_container.buildcontext.context import build_ignore_file, limit_mb, measure, size_warning
+        from dynamo_container.buildcontext.context import limit_mb, measure, size_warning
         from dynamo_container.buildcontext.sources import check_family
+        from dynamo_container.resolve.execution import context_ignore_file
 
         folder = cfg.checkout()
-        report = measure(folder, build_ignore_file(cfg))
+        report = measure(folder, context_ignore_file(cfg))
         problems = check_family(cfg.path(cfg.s.container_dir), folder)
         limit = limit_mb(cfg.s.context_warn_mb)
         if json:

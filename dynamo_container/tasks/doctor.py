@@ -42,11 +42,16 @@ def print_checks(checks: Sequence[Check]) -> None:
 
 
 def doctor_run(cfg: Config, *, json: bool = False) -> None:
+    from dynamo_container import pipeline
     from dynamo_container.checks.doctor import gather, run_checks, to_json
+    from dynamo_container.resolve.doctor import resolve_doctor
 
-    checks = run_checks(cfg, gather(cfg))
+    req = resolve_doctor(cfg)
+    checks = run_checks(
+        req, gather(req, lambda: pipeline.build_plan(cfg.with_overrides(dry_run=True)).plan.steps)
+    )
     if json:
-        console.print_json(to_json(cfg, checks))
+        console.print_json(to_json(req, checks))
     else:
         print_checks(checks)
     sys.stdout.flush()

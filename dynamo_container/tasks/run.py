@@ -33,7 +33,7 @@ def run_container(cfg: Config, command: list[str], *, json: bool = False) -> Non
 
     if json and not cfg.s.dry_run:
         raise ConfigError("--json prints the command of a dry run", "add --dry-run")
-    plan = pipeline.run_plan(cfg, command)
+    plan, run = pipeline.run_plan(cfg, command)
     if json:
         console.print_json(plan.to_json())
         return
@@ -42,7 +42,7 @@ def run_container(cfg: Config, command: list[str], *, json: bool = False) -> Non
     if cfg.s.dry_run:
         console.print_command(plan.argv)
         return
-    pipeline.execute_run(cfg, plan)
+    pipeline.execute_run(plan, run)
 
 
 def tasks(root: Path | None) -> list[SettingsTask]:

@@ -56,10 +56,11 @@ def smoke(cfg: Config, *, json: bool = False) -> None:
     from dynamo_container.resolve.run import resolve_run
 
     cfg = dataclasses.replace(cfg, settings=dataclasses.replace(cfg.settings, target="runtime", dry_run=True))
-    plan, _ = pipeline.build_plan(cfg)
+    job = pipeline.build_plan(cfg)
+    plan = job.plan
     if not isinstance(plan, BuildPlan):
         raise DynamoError("invoke smoke checks one framework and CUDA version", "e.g. --framework vllm")
-    engine = pipeline.engine(cfg)
+    engine = pipeline.engine(job.run)
     engine.ping()
     family = cfg.path(cfg.s.container_dir).resolve()
     profile = "real" if family == real_family().resolve() else f"stand-in ({cfg.s.container_dir})"

@@ -32,13 +32,15 @@ SETTINGS = (
 def trtllm_wheel(cfg: Config, *, output_dir: str, commit: str, arch: str, git_url: str) -> None:
     from dynamo_container import pipeline
 
-    req, plan = pipeline.wheel_plan(cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url)
+    req, plan, run = pipeline.wheel_plan(
+        cfg, output_dir=output_dir, commit=commit, arch=arch, git_url=git_url
+    )
     if plan is None:
         print(f"reusing {req.reuse}")
     elif cfg.s.dry_run:
         console.print_plan(plan)
     else:
-        wheel, marker = pipeline.execute_wheel(cfg, req, plan)
+        wheel, marker = pipeline.execute_wheel(req, plan, run)
         print(f"TensorRT-LLM wheel: {wheel} (commit.txt: {marker})")
 
 

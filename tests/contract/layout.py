@@ -20,6 +20,7 @@ ARCHITECTURE = PROJECT / "docs" / "architecture.md"
 # The flow runs down this table: a part may import only the parts it names (and itself). A top-level
 # module counts as a part of its own. The task layer sits above everything and may import all of it.
 _BASE = {"errors", "model"}
+_RUN = {"resolve", "plan", "buildkeys", "execute", "buildcontext", "docker", "report"}
 _FLOW = {"config", "resolve", "plan", "buildkeys", "execute", "buildcontext", "docker", "report"}
 LAYERS: dict[str, set[str]] = {
     "__init__": set(),
@@ -36,10 +37,9 @@ LAYERS: dict[str, set[str]] = {
     "buildkeys": _BASE | {"plan", "buildcontext", "docker", "report"},
     "execute": _BASE | {"plan", "buildkeys", "buildcontext", "docker", "report"},
     "tools": _BASE | {"buildkeys", "buildcontext", "report"},
-    "pipeline": _BASE
-    | {"config", "resolve", "plan", "buildkeys", "execute", "buildcontext", "docker", "report"},
-    "checks": _BASE
-    | {"pipeline", "config", "resolve", "plan", "buildkeys", "execute", "buildcontext", "docker", "report"},
+    "pipeline": _BASE | _RUN | {"config"},
+    # the doctor reads its resolved request (resolve/doctor.py), never the Config or the pipeline
+    "checks": _BASE | _RUN,
 }
 LAYERS["tasks"] = set(LAYERS) - {"tasks", "__init__"}
 

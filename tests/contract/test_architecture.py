@@ -7,6 +7,7 @@ two modules import each other (directly or round a loop), and no module or funct
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.helpers import PROJECT
@@ -102,3 +103,50 @@ def test_modules_and_functions_fit_one_read() -> None:
                 if length > MAX_FUNCTION_LINES:
                     too_long.append(f"{name}.{node.name}: {length} lines")
     assert too_long == []
+
+
+# What starts a process or talks to the engine: these modules, and these functions of `os`.
+PROCESS_MODULES = ("subprocess", "multiprocessing", "docker", "pty")
+PROCESS_CALLS = re.compile(r"system|popen|exec.*|spawn.*|fork.*|posix_spawn.*")
+
+
+def _starts_processes(name: str) -> list[str]:
+    """Why module `name` may start a process: the process modules it imports, the os calls it makes."""
+    why = sorted(d for d in GRAPH[name] if d.split(".")[0] in PROCESS_MODULES)
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if PROCESS_CALLS.fullmatch(node.attr):
+                why.append(f"os.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            why += [f"os.{a.name}" for a in node.names if PROCESS_CALLS.fullmatch(a.name)]
+    return why
+
+
+def _reached(start: str) -> set[str]:
+    """Every module of the package `start` imports, directly or through others (deferred ones too)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for dep in GRAPH[todo.pop()]:
+            if dep in MODULES and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def test_planners_import_nothing_that_starts_a_process() -> None:
+    """plan/ is pure: its modules reach no module that runs git, docker or any other program."""
+    planners = [name for name in MODULES if name.startswith("dynamo_container.plan.")]
+    assert len(planners) > 5  # the package's planners are all found
+    offenders = {
+        planner: {m: why for m in sorted(_reached(planner)) if (why := _starts_processes(m))}
+        for planner in planners
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_process_finder_finds_what_starts_processes() -> None:
+    assert _starts_processes("dynamo_container.buildcontext.git") == ["subprocess"]
+    assert "subprocess" in _starts_processes("dynamo_container.docker.engine")
+    assert _starts_processes("dynamo_container.model.version") == []
+    # the pipeline reaches git (resolve/checkout.py reads the checkout's facts), the planners do not
+    assert "dynamo_container.buildcontext.git" in _reached("dynamo_container.pipeline")

@@ -12,13 +12,6 @@ from tests.helpers import PROJECT
 
 UNIT = PROJECT / "tests" / "unit"
 
-# Imports the map forbids that are still in the code, each with the work that removes it. The test
-# below fails once one of them is gone, so the list cannot outlive its reason.
-KNOWN = {
-    ("dynamo_container.buildcontext.context", "dynamo_container.config"): "the Config read once (issue 23)",
-    ("dynamo_container.plan.model", "dynamo_container.buildcontext.git"): "planners pure (issue 23)",
-}
-
 
 def violations(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     """(importer, imported) pairs of the package whose parts the layer map does not connect."""
@@ -34,11 +27,7 @@ def violations(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
 
 
 def test_every_import_follows_the_layer_map() -> None:
-    assert violations(GRAPH) - set(KNOWN) == set()
-
-
-def test_each_known_exception_still_exists() -> None:
-    assert set(KNOWN) - violations(GRAPH) == set()
+    assert violations(GRAPH) == set()
 
 
 def test_an_import_against_the_map_is_found() -> None:
@@ -95,7 +84,6 @@ HOMES = {
     "execute/build.py": "tests/unit/execute/test_runner.py",
     "execute/logfolders.py": "tests/unit/execute/test_faults_leftovers.py",
     "model/pins.py": "tests/contract/test_pins.py",
-    "pipeline.py": "tests/unit/buildkeys/test_explain.py",
     "report/board.py": "tests/unit/report/test_views.py",
     "resolve/efa.py": "tests/unit/plan/test_efa.py",
     "resolve/platforms.py": "tests/unit/plan/test_platforms.py",

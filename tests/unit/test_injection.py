@@ -22,6 +22,7 @@ from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.run import plan_run
 from dynamo_container.plan.wheel import plan_steps
 from dynamo_container.resolve.build import resolve_build
+from dynamo_container.resolve.checkout import read_checkout
 from dynamo_container.resolve.run import resolve_run
 from dynamo_container.resolve.trtllm import wheel_request
 from dynamo_container.settings import specs
@@ -91,7 +92,9 @@ def build_argvs(root: Path, **flags: Any) -> list[tuple[str, ...]]:
     flags.setdefault("container_dir", str(PROJECT / "container"))
     cfg = load_config(root, environ={}, flags=flags, cwd=root)
     version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
-    return [s.argv for s in plan_build(resolve_build(cfg, version, Frontend(), HOST)).steps]
+    return [
+        s.argv for s in plan_build(resolve_build(cfg, read_checkout(cfg, version), Frontend(), HOST)).steps
+    ]
 
 
 def trtllm_build_argvs(root: Path, **flags: Any) -> list[tuple[str, ...]]:

@@ -27,7 +27,7 @@ from dynamo_container.buildcontext.context import (
 from dynamo_container.errors import ConfigError
 from dynamo_container.report.console import human_size
 from dynamo_container.tasks import build as build_task
-from tests.helpers import PROJECT, config
+from tests.helpers import PROJECT, config, execution
 
 # ---------------------------------------------------------------------------------------------------
 # reading the file
@@ -532,14 +532,15 @@ def test_context_warn_mb_setting(repo: Path) -> None:
 
 def test_warn_if_large(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "blob").write_bytes(b"x" * 1_500_000)
-    family = str(repo)  # a family folder with no ignore file beside its Dockerfiles: the checkout's own
-    context.warn_if_large(config(repo, context_warn_mb="1", container_dir=family))
+    # a Dockerfile with no ignore file beside it: the checkout's own applies
+    dockerfiles = [repo / "Dockerfile.vllm"]
+    context.warn_if_large(repo, dockerfiles, 1)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "warning: build context" in err and "1.5 MB" in err
-    context.warn_if_large(config(repo, context_warn_mb="2", container_dir=family))
+    context.warn_if_large(repo, dockerfiles, 2)
     assert capsys.readouterr().err == ""
     (repo / ".dockerignore").write_text("[\n")
-    context.warn_if_large(config(repo, container_dir=family))  # a bad pattern never blocks the build
+    context.warn_if_large(repo, dockerfiles, None)  # a bad pattern never blocks the build
     assert "cannot measure the build context" in capsys.readouterr().err
 
 
@@ -555,11 +556,13 @@ def test_build_measures_the_context_only_for_real_builds(
     repo: Path, monkeypatch: pytest.MonkeyPatch, dry_run: bool
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(pipeline, "build_plan", lambda cfg: (_Plan(), ""))
-    monkeypatch.setattr(context, "warn_if_large", lambda cfg: calls.append("measure"))
-    monkeypatch.setattr(pipeline, "execute", lambda cfg, plan: calls.append("build"))
+    cfg = config(repo, dry_run=dry_run, container_dir=str(PROJECT / "container"))
+    job = pipeline.Build(_Plan(), execution(cfg))  # type: ignore[arg-type]
+    monkeypatch.setattr(pipeline, "build_plan", lambda cfg: job)
+    monkeypatch.setattr(context, "warn_if_large", lambda *args: calls.append("measure"))
+    monkeypatch.setattr(pipeline, "execute", lambda job, eng: calls.append("build"))
     monkeypatch.setattr("dynamo_container.report.console.print_plan", lambda plan: calls.append("print"))
-    build_task.run_build(config(repo, dry_run=dry_run, container_dir=str(PROJECT / "container")))
+    build_task.run_build(cfg)
     assert calls == (["print"] if dry_run else ["measure", "build"])
 
 
@@ -620,3 +623,28 @@ def test_docker_py_disagrees_with_buildkit(
     docker_py_excludes = path not in exclude_paths(str(tmp_path), list(lines))  # it appends to the list
     assert docker_py_excludes is not buildkit_excludes
     assert Matcher.from_text("\n".join(lines) + "\n").excluded(path) is buildkit_excludes
+
+
+def test_a_matrix_build_measures_each_frameworks_ignore_file(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One warning per distinct ignore file the steps filter the context with (no silent fallback)."""
+    (repo / "blob").write_bytes(b"x" * 1_500_000)
+    (repo / "Dockerfile.vllm.dockerignore").write_text("blob\n")  # vllm's steps do not send the blob
+    dockerfiles = [repo / "Dockerfile.vllm", repo / "Dockerfile.sglang", repo / "Dockerfile.trtllm"]
+    assert context.ignore_files(dockerfiles, repo) == [repo / "Dockerfile.vllm.dockerignore", None]
+    context.warn_if_large(repo, dockerfiles, 1)
+    err = capsys.readouterr().err
+    assert err.count("warning: build context") == 1 and "1.5 MB" in err
+
+
+def test_the_context_task_measures_one_framework(repo: Path) -> None:
+    """`invoke context` and the doctor measure one build's context: a comma list is refused in one line."""
+    from dynamo_container.resolve.execution import context_ignore_file
+
+    family = str(PROJECT / "container")
+    assert context_ignore_file(config(repo, framework="sglang", container_dir=family)) == (
+        PROJECT / "container" / "Dockerfile.sglang.dockerignore"
+    )
+    with pytest.raises(ConfigError, match="'vllm,sglang' names several frameworks; this task takes one"):
+        context_ignore_file(config(repo, framework="vllm,sglang", container_dir=family))

@@ -11,7 +11,7 @@ from dynamo_container import pipeline
 from dynamo_container.buildkeys.keys import Verdict
 from dynamo_container.plan.model import Step
 from dynamo_container.tasks import build as build_task
-from tests.helpers import config, plan
+from tests.helpers import config, execution, plan
 
 KEPT = "sha256:" + "a" * 64
 
@@ -34,10 +34,11 @@ class FakeKeys:
 def explained(
     repo: Path, monkeypatch: pytest.MonkeyPatch, verdicts: dict[str, Verdict]
 ) -> list[dict[str, Any]]:
-    monkeypatch.setattr(pipeline, "engine", lambda cfg: FakeEngine())
-    monkeypatch.setattr(pipeline, "build_keys", lambda cfg, eng: FakeKeys(verdicts))
+    monkeypatch.setattr(pipeline, "engine", lambda run: FakeEngine())
+    monkeypatch.setattr(pipeline, "build_keys", lambda run, eng: FakeKeys(verdicts))
     cfg = config(repo, context=str(repo), framework="vllm", target="runtime")
-    return pipeline.explain(cfg, plan(repo, context=str(repo), framework="vllm", target="runtime"))
+    job = pipeline.Build(plan(repo, context=str(repo), framework="vllm", target="runtime"), execution(cfg))
+    return pipeline.explain(job)
 
 
 def test_up_to_date_steps_name_the_image_they_keep(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

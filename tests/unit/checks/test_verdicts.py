@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,24 +239,31 @@ def test_context() -> None:
     assert bad.status == "fail" and bad.fix
 
 
+def config_check(root: Path, environ: dict[str, str] | None = None, **flags: Any) -> Check:
+    """The config check of the doctor's request for these settings."""
+    from dynamo_container.resolve.doctor import resolve_doctor
+
+    return check_config(resolve_doctor(config(root, environ, **flags)))
+
+
 def test_config(repo: Path) -> None:
     (repo / ".env").write_text("DYNAMO_FRAMEWORK=sglang\n")
-    ok = check_config(config(repo))
+    ok = config_check(repo)
     assert ok.status == "pass"
     assert ok.detail == (
         f"framework sglang, CUDA 12.9, platform linux/amd64, Dockerfiles {PROJECT / 'container'}; "
         "env files read: .env"
     )
-    standin = check_config(config(repo, container_dir=str(PROJECT / "tests/fixtures/container")))
+    standin = config_check(repo, container_dir=str(PROJECT / "tests/fixtures/container"))
     assert "(stand-in)" in standin.detail
-    assert check_config(config(repo, framework="tensorflow")).status == "fail"
-    cuda = check_config(config(repo, framework="trtllm", cuda_version="12.9"))
+    assert config_check(repo, framework="tensorflow").status == "fail"
+    cuda = config_check(repo, framework="trtllm", cuda_version="12.9")
     assert cuda.status == "fail" and "valid combinations" in cuda.fix
-    assert check_config(config(repo, platform="linux/s390x")).status == "fail"
-    assert check_config(config(repo, platform="linux/amd64,linux/arm64")).status == "pass"
-    assert check_config(config(repo, platform="linux/amd64,linux/s390x")).status == "fail"
-    assert check_config(config(repo, platform=" , ")).status == "fail"
-    typo = check_config(config(repo, {"DYNAMO_FRAMEWROK": "vllm"}))
+    assert config_check(repo, platform="linux/s390x").status == "fail"
+    typo = config_check(repo, {"DYNAMO_FRAMEWROK": "vllm"})
+    assert config_check(repo, platform="linux/amd64,linux/arm64").status == "pass"
+    assert config_check(repo, platform="linux/amd64,linux/s390x").status == "fail"
+    assert config_check(repo, platform=" , ").status == "fail"
     assert typo.status == "warn" and "DYNAMO_FRAMEWORK" in typo.detail
 
 

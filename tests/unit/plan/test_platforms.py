@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 
-from dynamo_container.buildcontext.git import describe
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import naming
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.matrix import plan_matrix
 from dynamo_container.plan.model import BuildPlan, Step
 from dynamo_container.plan.platforms import plan_any
+from dynamo_container.resolve.build import resolve_build
+from dynamo_container.resolve.checkout import read_checkout
 from dynamo_container.resolve.matrix import resolve_matrix
-from dynamo_container.resolve.platforms import resolve_any
+from dynamo_container.resolve.platforms import is_multi_platform, resolve_platforms
 from tests.helpers import HOST, PROJECT, config, plan
 
 REG = "127.0.0.1:5000/ci"
@@ -26,8 +27,12 @@ def multi(root: Path, frontend: Frontend | None = None, **flags: Any) -> BuildPl
     """resolve -> plan of `flags` as `invoke build` does, one platform or several."""
     flags.setdefault("container_dir", str(PROJECT / "container"))
     cfg = config(root, **flags)
-    version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
-    return plan_any(resolve_any(cfg, version, frontend or Frontend(), HOST))
+    checkout = read_checkout(cfg)
+    fe = frontend or Frontend()
+    one = not is_multi_platform(cfg)
+    return plan_any(
+        resolve_build(cfg, checkout, fe, HOST) if one else resolve_platforms(cfg, checkout, fe, HOST)
+    )
 
 
 def _builds(p: BuildPlan) -> list[Step]:
@@ -136,7 +141,7 @@ def test_a_matrix_of_two_platforms_plans_each_combination_so(repo: Path) -> None
         push=True,
         registry=REG,
     )
-    mp = plan_matrix(resolve_matrix(cfg, describe(repo), Frontend(), HOST))
+    mp = plan_matrix(resolve_matrix(cfg, read_checkout(cfg), Frontend(), HOST))
     assert [p.platform for p in mp.plans] == [BOTH, BOTH]
     assert all(sum(s.name == "manifest" for s in p.steps) == 2 for p in mp.plans)
 
@@ -168,7 +173,7 @@ def test_refused_with_what_it_needs(repo: Path, flags: dict[str, Any], says: str
 def test_the_refusal_names_where_the_platforms_came_from(repo: Path) -> None:
     cfg = config(repo, {"DYNAMO_PLATFORM": BOTH}, container_dir=str(PROJECT / "container"))
     with pytest.raises(ConfigError, match=r"^DYNAMO_PLATFORM \(environment\) 'linux/amd64,linux/arm64'"):
-        resolve_any(cfg, describe(repo), Frontend(), HOST)
+        resolve_platforms(cfg, read_checkout(cfg), Frontend(), HOST)
 
 
 @pytest.mark.parametrize(
