@@ -55,7 +55,6 @@ class Probes:
     builder_driver: str = ""
     builder_error: DynamoError | None = None
     runtimes: tuple[str, ...] = ()
-    nvidia_hook: bool = False
     containerd_store: bool = False
     docker_root: str = ""
     free_bytes: int | None = None
@@ -123,7 +122,7 @@ def gather(cfg: Config) -> Probes:
     from dynamo_container.buildcontext.context import build_ignore_file, measure
     from dynamo_container.buildcontext.git import describe
     from dynamo_container.buildcontext.sources import check_family
-    from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits
+    from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits, runtimes_of
 
     s = cfg.s
     docker = s.docker_cli
@@ -143,8 +142,7 @@ def gather(cfg: Config) -> Probes:
         found["api_version"] = str(version.get("ApiVersion", ""))
     except Exception as exc:  # docker-py raises several unrelated types for the same cause
         found["engine_error"] = exc
-    found["runtimes"] = tuple(info.get("Runtimes") or {})
-    found["nvidia_hook"] = shutil.which("nvidia-container-runtime-hook") is not None
+    found["runtimes"] = runtimes_of(info)
     found["containerd_store"] = containerd_store(info)
     found["docker_root"] = str(info.get("DockerRootDir", ""))
     if found["cli_path"]:
@@ -216,7 +214,7 @@ def run_checks(cfg: Config, p: Probes) -> list[Check]:
             reachable=p.reachable,
             cli_found=cli,
         ),
-        check_nvidia(p.runtimes if p.reachable else None, p.nvidia_hook),
+        check_nvidia(p.runtimes if p.reachable else None),
         check_disk(
             framework=s.framework,
             standin=is_standin(s.container_dir),

@@ -166,15 +166,15 @@ def check_builder(
     return Check(name, "pass", f"{label}; cache export: any type")
 
 
-def check_nvidia(runtimes: Sequence[str] | None, hook: bool = False) -> Check:
+def check_nvidia(runtimes: Sequence[str] | None) -> Check:
+    from dynamo_container.docker.engine import has_nvidia_runtime
+
     name = "NVIDIA runtime"
     if runtimes is None:
         return _not_checked(name)
     listed = ", ".join(sorted(runtimes)) or "none"
-    if "nvidia" in runtimes:
+    if has_nvidia_runtime(runtimes):
         return Check(name, "pass", f"nvidia runtime registered (runtimes: {listed})")
-    if hook:
-        return Check(name, "pass", f"nvidia-container-runtime-hook on PATH (runtimes: {listed})")
     return Check(
         name, "warn", f"no NVIDIA runtime (runtimes: {listed}): invoke run needs --gpus none", TOOLKIT_FIX
     )
