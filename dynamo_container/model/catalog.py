@@ -93,8 +93,18 @@ class Framework:
 
 
 def combination_key(framework: str, cuda: str) -> str:
-    """The name of one framework x CUDA combination: `vllm-cuda12.9` (logs, receipts, matrix output)."""
+    """The name of one framework x CUDA combination: `vllm-cuda12.9` (log folders, matrix output,
+    plan --json, cache entries, bake targets; receipts through `build_name`)."""
     return f"{framework}-cuda{cuda}"
+
+
+def build_name(framework: str, cuda: str, target: str) -> str:
+    """The name of one combination's build of one target: `vllm-cuda12.9-runtime` (its receipt).
+
+    The combination's own name first, so a receipt reads as the log folder and the matrix line of
+    the same build; the dev build (no --target) is `-dev`.
+    """
+    return f"{combination_key(framework, cuda)}-{target or 'dev'}"
 
 
 @dataclass(frozen=True)

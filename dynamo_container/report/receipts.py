@@ -1,8 +1,8 @@
 """Build receipts: what each real build made, from what, how long it took, and what differs between two.
 
-`<log dir>/receipts/<framework>-<cuda>-<target>.json` holds the image IDs and tags, the git commit and
-dirty flag, the plan (secret values redacted), the IDs of the base images, and per-step durations and
-cache statistics.
+`<log dir>/receipts/<framework>-cuda<cuda>-<target>.json` (`catalog.build_name`) holds the image IDs
+and tags, the git commit and dirty flag, the plan (secret values redacted), the IDs of the base
+images, and per-step durations and cache statistics.
 """
 
 from __future__ import annotations
@@ -17,14 +17,11 @@ from typing import Any
 
 from dynamo_container.buildcontext.git import git_dirty
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog
 from dynamo_container.model.secrets import redact
 from dynamo_container.report import console
 
 SCHEMA = 1
-
-
-def receipt_name(framework: str, cuda: str, target: str) -> str:
-    return f"{framework}-{cuda}-{target or 'dev'}"
 
 
 def receipts_dir(log_dir: Path) -> Path:
@@ -103,7 +100,7 @@ def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
     """
     folder = receipts_dir(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = receipt_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
+    name = catalog.build_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
     path = folder / f"{name}{'' if receipt['status'] == 'built' else FAILED_SUFFIX}.json"
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -213,7 +210,7 @@ def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def load_receipt(log_dir: Path, name: str) -> tuple[dict[str, Any], list[str]]:
-    """A receipt by path or by name (vllm-12.9-runtime) in the receipts folder, checked by read_receipt."""
+    """A receipt by path or by name (vllm-cuda12.9-runtime) in the receipts folder (read_receipt checks)."""
     candidates = [Path(name), receipts_dir(log_dir) / name, receipts_dir(log_dir) / f"{name}.json"]
     for path in candidates:
         if path.exists() and not path.is_dir():
