@@ -190,12 +190,13 @@ def efa_plan(cfg: Config) -> TaskPlan:
 
 def execute_efa(cfg: Config, plan: TaskPlan) -> Any:
     from dynamo_container.execute.build import execute_build
-    from dynamo_container.model.naming import Names, suggest_build
+    from dynamo_container.model.naming import suggest_build
+    from dynamo_container.resolve import values
 
     eng = engine(cfg)
     eng.ping()
     image = cfg.s.image.strip()
-    eng.require_image(image, suggest_build(Names(cfg.s.image_name, registry=cfg.s.registry), image))
+    eng.require_image(image, suggest_build(values.image_names(cfg), image))
     from dynamo_container.execute.runner import log_folders
 
     with log_folders(_log_folders(plan), values.origin(cfg, "log_dir")):
