@@ -20,9 +20,9 @@ from dynamo_container.execute.keys import (
 )
 from dynamo_container.execute.keystore import StatCache
 from dynamo_container.plan.model import Step
-from tests.helpers import PROJECT
+from tests.helpers import STANDIN_FAMILY
 
-STANDIN = PROJECT / "tests/fixtures/container"
+STANDIN = STANDIN_FAMILY
 
 
 def test_expansion_follows_dockerfile_rules() -> None:

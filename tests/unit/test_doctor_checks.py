@@ -25,7 +25,7 @@ from dynamo_container.checks.verdicts import (
     is_standin,
 )
 from dynamo_container.errors import ConfigError, EngineError
-from tests.helpers import GB, PROJECT, config, context_report, git, make_repo
+from tests.helpers import GB, PROJECT, STANDIN_FAMILY, config, context_report, git, make_repo
 
 
 def test_cli() -> None:
@@ -120,7 +120,7 @@ def test_disk_table() -> None:
     assert disk_needed_gb("VLLM", False) == 40
     assert disk_needed_gb("trtllm", True) == 1
     assert (
-        is_standin(str(PROJECT / "tests/fixtures/container"))
+        is_standin(str(STANDIN_FAMILY))
         and not is_standin(str(PROJECT / "container"))
         and not is_standin(f"{PROJECT}/./container/")
     )
@@ -247,7 +247,7 @@ def test_config(repo: Path) -> None:
         f"framework sglang, CUDA 12.9, platform linux/amd64, Dockerfiles {PROJECT / 'container'}; "
         "env files read: .env"
     )
-    standin = check_config(config(repo, container_dir=str(PROJECT / "tests/fixtures/container")))
+    standin = check_config(config(repo, container_dir=str(STANDIN_FAMILY)))
     assert "(stand-in)" in standin.detail
     assert check_config(config(repo, framework="tensorflow")).status == "fail"
     cuda = check_config(config(repo, framework="trtllm", cuda_version="12.9"))
