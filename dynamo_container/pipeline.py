@@ -18,6 +18,7 @@ from dynamo_container.docker.engine import Engine
 from dynamo_container.errors import ConfigError
 from dynamo_container.plan.build import plan_build
 from dynamo_container.plan.model import BuildPlan, TaskPlan
+from dynamo_container.report import console
 from dynamo_container.resolve import execution, values
 from dynamo_container.resolve.build import Host, resolve_build
 from dynamo_container.resolve.checkout import read_checkout
@@ -130,12 +131,13 @@ def execute_bake(job: Build, eng: Engine) -> list[StepResult]:
 
 def preflight(job: Build, eng: Engine) -> None:
     """What can be known before step 1 (see preflight.py; it pings the engine), then the context size."""
-    from dynamo_container.buildcontext.context import warn_if_large
+    from dynamo_container.buildcontext.context import size_warnings
     from dynamo_container.execute.preflight import check_build
 
     run = job.run
     check_build(job.plan.steps, eng, run.choice.for_real(), run.cache_to, run.dev_image)
-    warn_if_large(run.checkout, run.dockerfiles, run.context_warn_mb)
+    for line in size_warnings(run.checkout, run.dockerfiles, run.context_warn_mb):
+        console.warn(line)
 
 
 def _log_folders(plan: BuildPlan | MatrixPlan | TaskPlan) -> set[Path]:
@@ -211,11 +213,11 @@ def efa_plan(cfg: Config) -> tuple[TaskPlan, Execution]:
 def execute_efa(plan: TaskPlan, run: Execution) -> list[StepResult]:
     from dynamo_container.execute.build import execute_build
     from dynamo_container.execute.runner import log_folders
-    from dynamo_container.model.naming import Names, suggest_build
+    from dynamo_container.model.naming import suggest_build
 
     eng = engine(run)
     eng.ping()
-    eng.require_image(run.image, suggest_build(Names(run.image_name, registry=run.registry), run.image))
+    eng.require_image(run.image, suggest_build(run.names, run.image))
     with log_folders(_log_folders(plan), run.log_dir_origin):
         return execute_build(plan, eng, runner(run), progress=run.progress, pinged=True)
 

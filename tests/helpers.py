@@ -22,6 +22,29 @@ from dynamo_container.resolve.matrix import resolve_matrix
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+# The stand-in profile: one env file (the miniature family, its checkout and local base image) that
+# users pass with --env-file and every test tier reads through `standin_profile`.
+STANDIN_ENV_FILE = PROJECT / "tests/fixtures/stand-in.env"
+STANDIN_FAMILY = PROJECT / "tests/fixtures/container"
+STANDIN_CHECKOUT = PROJECT / "tests/fixtures/stand-in/dynamo"
+
+
+def standin_profile() -> dict[str, str]:
+    """The stand-in profile as environment variables, its paths made absolute as `--env-file` takes
+    them (from the file's own folder): for a test that cannot pass the file itself."""
+    from dotenv import dotenv_values
+
+    from dynamo_container.settings import by_env_key
+
+    profile = {}
+    for key, value in dotenv_values(STANDIN_ENV_FILE, interpolate=False).items():
+        if value is None:
+            continue
+        spec = by_env_key()[key]
+        profile[key] = str((STANDIN_ENV_FILE.parent / value).resolve()) if spec.path else value
+    return profile
+
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -84,7 +107,8 @@ def request(
     root: Path, environ: dict[str, str] | None = None, frontend: Frontend | None = None, **flags: Any
 ) -> BuildRequest:
     """The resolved build request of `flags` (the layer that validates them), with a fixed host user."""
-    flags.setdefault("container_dir", str(PROJECT / "container"))
+    if "DYNAMO_CONTAINER_DIR" not in (environ or {}):
+        flags.setdefault("container_dir", str(PROJECT / "container"))
     cfg = config(root, environ, **flags)
     version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
     return resolve_build(cfg, read_checkout(cfg, version), frontend or Frontend(), HOST)
@@ -96,7 +120,8 @@ def plan(
     frontend: Frontend | None = None,
     **flags: Any,
 ) -> BuildPlan:
-    flags.setdefault("container_dir", str(PROJECT / "container"))  # the real family, wherever root is
+    if "DYNAMO_CONTAINER_DIR" not in (environ or {}):  # the real family, wherever root is
+        flags.setdefault("container_dir", str(PROJECT / "container"))
     cfg = config(root, environ, **flags)
     version = describe(cfg.path(cfg.s.context), version=cfg.s.version, commit=cfg.s.commit_sha)
     return plan_of(cfg, version, frontend)

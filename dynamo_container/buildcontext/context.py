@@ -12,7 +12,7 @@ The matcher follows what BuildKit does with a `.dockerignore` (no dependency, sa
 - an excluded folder is still walked when an exception could re-include something under it.
 
 `measure` walks the context once (folders no exception can reach are not entered) and reports the
-size, the file count and the largest folders; `warn_if_large` is the one-line warning before a build.
+size, the file count and the largest folders; `size_warnings` are the warning lines before a build.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dynamo_container.errors import ConfigError
-from dynamo_container.report.console import human_size
+from dynamo_container.model.units import human_size
 
 IGNORE_FILE = ".dockerignore"
 DEFAULT_WARN_MB = 500
@@ -473,18 +473,18 @@ def size_warning(report: ContextReport, limit: int) -> str:
     )
 
 
-def warn_if_large(context: Path, dockerfiles: Sequence[Path], warn_mb: int | None) -> None:
-    """Before a real build: one warning line when the context as one of these Dockerfiles' steps
-    sends it (after its ignore file) is over `warn_mb` (a matrix build has one Dockerfile per
-    framework; each distinct ignore file is measured)."""
-    from dynamo_container.report import console
-
+def size_warnings(context: Path, dockerfiles: Sequence[Path], warn_mb: int | None) -> list[str]:
+    """Before a real build: a warning line for each ignore file of these Dockerfiles under which the
+    context is over `warn_mb` (a matrix build has one Dockerfile per framework; each distinct ignore
+    file is measured once), or that says why the context could not be measured."""
+    lines = []
     for ignore in ignore_files(dockerfiles, context):
         try:
             report = measure(context, ignore)
         except (ConfigError, OSError) as exc:
-            console.warn(f"cannot measure the build context: {exc}")
+            lines.append(f"cannot measure the build context: {exc}")
             continue
         text = size_warning(report, limit_mb(warn_mb))
         if text:
-            console.warn(text)
+            lines.append(text)
+    return lines

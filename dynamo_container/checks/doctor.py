@@ -58,7 +58,6 @@ class Probes:
     builder_driver: str = ""
     builder_error: DynamoError | None = None
     runtimes: tuple[str, ...] = ()
-    nvidia_hook: bool = False
     containerd_store: bool = False
     docker_root: str = ""
     free_bytes: int | None = None
@@ -123,7 +122,7 @@ def _builder_probe(req: DoctorRequest, buildx: bool) -> dict[str, Any]:
 def gather(req: DoctorRequest, build_steps: Callable[[], Sequence[Step]]) -> Probes:
     """Ask the docker CLI, the engine, git and the filesystem everything the checks need
     (`build_steps`: the dry-run plan of the configured build, made only when the engine answers)."""
-    from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits
+    from dynamo_container.docker.engine import Engine, has_buildx, local_engine_limits, runtimes_of
 
     docker = req.docker_cli
     found: dict[str, Any] = {"cli_path": shutil.which(docker) or ""}
@@ -142,8 +141,7 @@ def gather(req: DoctorRequest, build_steps: Callable[[], Sequence[Step]]) -> Pro
         found["api_version"] = str(version.get("ApiVersion", ""))
     except Exception as exc:  # docker-py raises several unrelated types for the same cause
         found["engine_error"] = exc
-    found["runtimes"] = tuple(info.get("Runtimes") or {})
-    found["nvidia_hook"] = shutil.which("nvidia-container-runtime-hook") is not None
+    found["runtimes"] = runtimes_of(info)
     found["containerd_store"] = containerd_store(info)
     found["docker_root"] = str(info.get("DockerRootDir", ""))
     if found["cli_path"]:
@@ -230,7 +228,7 @@ def run_checks(req: DoctorRequest, p: Probes) -> list[Check]:
             reachable=p.reachable,
             cli_found=cli,
         ),
-        check_nvidia(p.runtimes if p.reachable else None, p.nvidia_hook),
+        check_nvidia(p.runtimes if p.reachable else None),
         check_disk(
             framework=req.framework,
             standin=is_standin(req.container_dir),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dynamo_container.docker.engine import NVIDIA_RUNTIME, has_nvidia_runtime, runtimes_of
 from dynamo_container.model import catalog
 from dynamo_container.plan.model import BuildPlan
 from dynamo_container.plan.run import plan_run
@@ -139,15 +140,15 @@ def _tier1(plan: BuildPlan, run: Runner, t1: Tier) -> None:
 
 
 def _tier2(api: Any, run: Runner, t2: Tier) -> None:
-    runtimes = set(api.info().get("Runtimes", {}))
-    if "nvidia" not in runtimes:
+    runtimes = runtimes_of(api.info())
+    if not has_nvidia_runtime(runtimes):
         t2.status = "skip"
-        t2.details.append(f"the engine has no NVIDIA runtime (runtimes: {', '.join(sorted(runtimes))})")
+        t2.details.append(f"the engine has no NVIDIA runtime (runtimes: {', '.join(runtimes)})")
         return
     gpu = run(
         ["nvidia-smi", "-L"],
         gpus="all",
-        runtime="nvidia",
+        runtime=NVIDIA_RUNTIME,
         envs=("NVIDIA_DRIVER_CAPABILITIES=compute,utility",),
     )
     if gpu.returncode != 0 or "GPU" not in gpu.stdout:

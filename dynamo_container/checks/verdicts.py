@@ -15,8 +15,8 @@ from dynamo_container.buildcontext.context import ContextReport, size_warning
 from dynamo_container.buildcontext.locate import real_family
 from dynamo_container.errors import DynamoError
 from dynamo_container.execute.preflight import CONTAINER_BUILDER_FIX, unexportable_cache
+from dynamo_container.model.units import human_size
 from dynamo_container.model.version import VersionInfo
-from dynamo_container.report.console import human_size
 
 if TYPE_CHECKING:
     from dynamo_container.buildcontext.sources import Missing
@@ -165,15 +165,15 @@ def check_builder(
     return Check(name, "pass", f"{label}; cache export: any type")
 
 
-def check_nvidia(runtimes: Sequence[str] | None, hook: bool = False) -> Check:
+def check_nvidia(runtimes: Sequence[str] | None) -> Check:
+    from dynamo_container.docker.engine import has_nvidia_runtime
+
     name = "NVIDIA runtime"
     if runtimes is None:
         return _not_checked(name)
     listed = ", ".join(sorted(runtimes)) or "none"
-    if "nvidia" in runtimes:
+    if has_nvidia_runtime(runtimes):
         return Check(name, "pass", f"nvidia runtime registered (runtimes: {listed})")
-    if hook:
-        return Check(name, "pass", f"nvidia-container-runtime-hook on PATH (runtimes: {listed})")
     return Check(
         name, "warn", f"no NVIDIA runtime (runtimes: {listed}): invoke run needs --gpus none", TOOLKIT_FIX
     )

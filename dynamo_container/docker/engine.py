@@ -155,6 +155,27 @@ def inspect_builder(docker: str, builder: str) -> tuple[str, str]:
     return fields.get("Driver") or "docker", fields.get("Endpoint", "")
 
 
+# The runtime name `nvidia-ctk runtime configure --runtime=docker` registers, and the one run.sh
+# (and our run plans) pass as --runtime beside --gpus.
+NVIDIA_RUNTIME = "nvidia"
+
+
+def runtimes_of(info: Mapping[str, Any]) -> tuple[str, ...]:
+    """The container runtimes `docker info` lists (its Runtimes: name -> path), sorted by name."""
+    listed = info.get("Runtimes") or {}
+    return tuple(sorted(listed)) if isinstance(listed, Mapping) else ()
+
+
+def has_nvidia_runtime(runtimes: Sequence[str]) -> bool:
+    """Does an engine with these runtimes (`runtimes_of`) run GPU containers the way our plans ask?
+
+    Only the engine's own list answers: `--runtime nvidia` is refused by every engine that has not
+    registered it, whatever is installed, and a program on this process's PATH says nothing about
+    the daemon's host (a remote DOCKER_HOST, a rootless or a Desktop engine).
+    """
+    return NVIDIA_RUNTIME in runtimes
+
+
 DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 
 

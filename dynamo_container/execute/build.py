@@ -18,6 +18,7 @@ from dynamo_container.execute.runner import (
     run_or_skip,
 )
 from dynamo_container.execute.signals import stop_of, stopped
+from dynamo_container.model.units import human_size
 from dynamo_container.plan.model import Step
 from dynamo_container.report import console, views
 
@@ -52,7 +53,7 @@ def result_rows(
         step = r.step
         cache = r.progress.counts() if step.kind == "build" else "-"
         cache = "up to date" if r.up_to_date else cache
-        size = ", ".join(console.human_size(v) for v in r.sizes.values()) or "-"
+        size = ", ".join(human_size(v) for v in r.sizes.values()) or "-"
         tags = "\n".join(step.tags) or "-"
         if not r.ok:
             tags = "\n".join(f"not built: {t}" for t in step.tags) or "-"

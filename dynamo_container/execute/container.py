@@ -16,7 +16,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from dynamo_container.docker.engine import Engine, local_engine_limits, ulimit_problems
+from dynamo_container.docker.engine import (
+    Engine,
+    has_nvidia_runtime,
+    local_engine_limits,
+    runtimes_of,
+    ulimit_problems,
+)
 from dynamo_container.errors import ConfigError, ContainerExit, EngineError
 from dynamo_container.execute.logfolders import first_missing, remove_if_empty
 from dynamo_container.execute.signals import Stop, held_signals, stop_of, stopped
@@ -28,11 +34,11 @@ DOCKER_REFUSED = 125  # docker run's own exit code when the CLI or the daemon re
 
 
 def _check_gpus(engine: Engine, plan: RunPlan) -> None:
-    runtimes = set(engine.client().info().get("Runtimes", {}))
-    if "nvidia" not in runtimes and not shutil.which("nvidia-container-runtime-hook"):
+    runtimes = runtimes_of(engine.client().info())
+    if not has_nvidia_runtime(runtimes):
         raise EngineError(
             f"--gpus {plan.gpus} needs the NVIDIA container runtime, which this engine lacks "
-            f"(runtimes: {', '.join(sorted(runtimes)) or 'none'})",
+            f"(runtimes: {', '.join(runtimes) or 'none'})",
             "install the NVIDIA Container Toolkit, or run without GPUs: --gpus none",
         )
 

@@ -1,8 +1,8 @@
 """Build receipts: what each real build made, from what, how long it took, and what differs between two.
 
-`<log dir>/receipts/<framework>-<cuda>-<target>.json` holds the image IDs and tags, the git commit and
-dirty flag, the plan (secret values redacted), the IDs of the base images, and per-step durations and
-cache statistics.
+`<log dir>/receipts/<framework>-cuda<cuda>-<target>.json` (`catalog.build_name`) holds the image IDs
+and tags, the git commit and dirty flag, the plan (secret values redacted), the IDs of the base
+images, and per-step durations and cache statistics.
 """
 
 from __future__ import annotations
@@ -13,18 +13,20 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dynamo_container.buildcontext.git import git_dirty
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog
 from dynamo_container.model.secrets import redact
 from dynamo_container.report import console
 
+if TYPE_CHECKING:
+    from dynamo_container.docker.engine import Engine
+    from dynamo_container.execute.runner import StepResult
+    from dynamo_container.plan.model import BuildPlan, StepsPlan
+
 SCHEMA = 1
-
-
-def receipt_name(framework: str, cuda: str, target: str) -> str:
-    return f"{framework}-{cuda}-{target or 'dev'}"
 
 
 def receipts_dir(log_dir: Path) -> Path:
@@ -32,8 +34,8 @@ def receipts_dir(log_dir: Path) -> Path:
 
 
 def make_receipt(
-    plan: Any,
-    results: Sequence[Any],
+    plan: BuildPlan,
+    results: Sequence[StepResult],
     *,
     status: str,
     image_ids: Mapping[str, str | None],
@@ -76,7 +78,7 @@ def make_receipt(
     }
 
 
-def base_image_refs(plan: Any) -> list[str]:
+def base_image_refs(plan: StepsPlan) -> list[str]:
     """The external images a plan builds FROM: BASE_IMAGE:BASE_IMAGE_TAG, RUNTIME_IMAGE:RUNTIME_IMAGE_TAG."""
     refs: list[str] = []
     for step in plan.steps:
@@ -103,7 +105,7 @@ def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
     """
     folder = receipts_dir(log_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = receipt_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
+    name = catalog.build_name(receipt["framework"], receipt["cuda_version"], receipt["target"])
     path = folder / f"{name}{'' if receipt['status'] == 'built' else FAILED_SUFFIX}.json"
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -115,11 +117,11 @@ def write_receipt(log_dir: Path, receipt: Mapping[str, Any]) -> Path:
     return path
 
 
-def _is_text(value: Any) -> bool:
+def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:
@@ -128,11 +130,11 @@ def _is_number(value: Any) -> bool:
         return False
 
 
-def _is_ids(value: Any) -> bool:
+def _is_ids(value: object) -> bool:
     return isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
 
 
-def _is_runs(value: Any) -> bool:
+def _is_runs(value: object) -> bool:
     """The per-step records: a name, and numbers for the time and the cache statistics."""
     return isinstance(value, list) and all(
         isinstance(r, dict)
@@ -142,7 +144,7 @@ def _is_runs(value: Any) -> bool:
     )
 
 
-def _is_plan(value: Any) -> bool:
+def _is_plan(value: object) -> bool:
     """The recorded plan: its steps, each with a name and build args of NAME -> text."""
     steps = value.get("steps") if isinstance(value, dict) else None
     return isinstance(steps, list) and all(
@@ -156,7 +158,7 @@ def _is_plan(value: Any) -> bool:
 
 # Every field a reader of receipts uses, with what it must be; a hand-edited field that is not is
 # left out (and said), so listing and --diff go on with the rest.
-FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
     **{k: (_is_text, "text") for k in ("framework", "cuda_version", "target", "status", "version")},
     **{k: (_is_text, "text") for k in ("commit", "started")},
     "dirty": (lambda v: v is None or isinstance(v, bool), "true, false or null"),
@@ -213,7 +215,7 @@ def list_receipts(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def load_receipt(log_dir: Path, name: str) -> tuple[dict[str, Any], list[str]]:
-    """A receipt by path or by name (vllm-12.9-runtime) in the receipts folder, checked by read_receipt."""
+    """A receipt by path or by name (vllm-cuda12.9-runtime) in the receipts folder (read_receipt checks)."""
     candidates = [Path(name), receipts_dir(log_dir) / name, receipts_dir(log_dir) / f"{name}.json"]
     for path in candidates:
         if path.exists() and not path.is_dir():
@@ -270,7 +272,7 @@ def diff_receipts(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
+def built_image_ids(results: Sequence[StepResult]) -> dict[str, str | None]:
     """Tag -> image ID from BuildKit's metadata file of each step that ran and succeeded."""
     from dynamo_container.execute.runner import metadata_image_id
 
@@ -283,18 +285,18 @@ def built_image_ids(results: Sequence[Any]) -> dict[str, str | None]:
 
 
 def receipt_writer(
-    plan: Any,
-    engine: Any,
+    plan: BuildPlan,
+    engine: Engine,
     log_dir: Path,
     secrets: Mapping[str, str],
     context: Path,
     *,
     quiet: bool = False,
-) -> Callable[[list[Any], str], None]:
+) -> Callable[[list[StepResult], str], None]:
     """The executor's on_finish: a receipt of this build under <log dir>/receipts/."""
     started = time.time()
 
-    def write(results: list[Any], status: str) -> None:
+    def write(results: list[StepResult], status: str) -> None:
         built = built_image_ids(results)
         others = [t for r in results for t in r.step.tags if r.step.kind == "build" and t not in built]
         try:

@@ -93,8 +93,18 @@ class Framework:
 
 
 def combination_key(framework: str, cuda: str) -> str:
-    """The name of one framework x CUDA combination: `vllm-cuda12.9` (logs, receipts, matrix output)."""
+    """The name of one framework x CUDA combination: `vllm-cuda12.9` (log folders, matrix output,
+    plan --json, cache entries, bake targets; receipts through `build_name`)."""
     return f"{framework}-cuda{cuda}"
+
+
+def build_name(framework: str, cuda: str, target: str) -> str:
+    """The name of one combination's build of one target: `vllm-cuda12.9-runtime` (its receipt).
+
+    The combination's own name first, so a receipt reads as the log folder and the matrix line of
+    the same build; the dev build (no --target) is `-dev`.
+    """
+    return f"{combination_key(framework, cuda)}-{target or 'dev'}"
 
 
 @dataclass(frozen=True)
@@ -205,3 +215,41 @@ def find_variant(framework_name: str, cuda: str) -> Variant | None:
 def describe_valid() -> str:
     """'none: 12.8; vllm: 12.9, 13.0; ...' for error messages."""
     return "; ".join(f"{fw}: {', '.join(cuda_versions(fw))}" for fw in FRAMEWORKS)
+
+
+# ----- derived defaults: what an empty setting stands for ------------------------------------------
+# One table that resolve applies and `invoke config` shows (a setting left empty, or `auto` for the
+# feature switches, takes the value of the configured framework and CUDA row).
+
+
+def feature_defaults(fw: Framework) -> dict[str, bool]:
+    """The feature switches (`auto` when unset) of a build of `fw`, by setting name."""
+    return {
+        "enable_kvbm": fw.kvbm,
+        "enable_gpu_memory_service": fw.gpu_memory_service,
+        "enable_media_nixl": fw.media,
+        "enable_media_ffmpeg": fw.media,
+    }
+
+
+def image_defaults(variant: Variant) -> dict[str, str]:
+    """The base images of one row (runtime_image '' for framework none: it builds on the build base)."""
+    return {
+        "base_image": variant.build_image,
+        "base_image_tag": variant.build_tag,
+        "runtime_image": variant.runtime_image,
+        "runtime_image_tag": variant.runtime_tag,
+    }
+
+
+def derived_defaults(fw: Framework, variant: Variant | None) -> dict[str, bool | str]:
+    """Every setting whose empty value stands for a value of `fw` (and its CUDA row, when valid)."""
+    out: dict[str, bool | str] = {**feature_defaults(fw), "cuda_version": fw.default_cuda}
+    if fw.name == "vllm":
+        out["vllm_max_jobs"] = pins.value("MAX_JOBS")  # the Dockerfile's own: no MAX_JOBS arg is passed
+    if fw.name == "trtllm":
+        out["tensorrtllm_pip_wheel"] = TRTLLM_PIP_WHEEL
+        out["tensorrtllm_index_url"] = TRTLLM_INDEX_URL
+    if variant is not None:
+        out |= image_defaults(variant)
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from dynamo_container.model import catalog
 from dynamo_container.model.version import VersionInfo
@@ -120,3 +120,20 @@ class TaskPlan:
             "notes": list(self.notes),
             "steps": [s.to_json() for s in self.steps],
         }
+
+
+# A plan of steps with a summary, as report.console prints it: a build's, or a task's (efa,
+# trtllm-wheel, bake). A matrix prints as its BuildPlans.
+StepsPlan = BuildPlan | TaskPlan
+
+
+@runtime_checkable
+class AnyPlan(Protocol):
+    """Any plan a task prints, runs or writes as --json: BuildPlan, TaskPlan, plan.matrix.MatrixPlan,
+    plan.run.RunPlan. A protocol, not a union of the four: plan.matrix and plan.run import this module,
+    so naming their classes here would make an import cycle."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+    def to_json(self) -> dict[str, Any]: ...

@@ -12,7 +12,11 @@ import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from dynamo_container.plan.matrix import MatrixPlan
+    from dynamo_container.plan.model import StepsPlan
 
 DIM, BOLD, YELLOW, RED, RESET = "\033[2m", "\033[1m", "\033[33m", "\033[31m", "\033[0m"
 
@@ -144,7 +148,7 @@ SKIP_NOTE = (
 )
 
 
-def print_plan(plan: Any, stream: TextIO | None = None, *, dry_run: bool = True) -> None:
+def print_plan(plan: StepsPlan, stream: TextIO | None = None, *, dry_run: bool = True) -> None:
     """Configuration summary, then each step's command exactly as it would run."""
     stream = stream or sys.stdout
     for w in plan.warnings:
@@ -164,22 +168,13 @@ def print_plan(plan: Any, stream: TextIO | None = None, *, dry_run: bool = True)
             print(f"After a build, run it with: {command(plan.run_hint)}", file=stream)
 
 
-def print_json(data: Any, stream: TextIO | None = None) -> None:
+def print_json(data: object, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     json.dump(data, stream, indent=2)
     stream.write("\n")
 
 
-def human_size(n: float) -> str:
-    """Decimal units, as docker prints sizes: 185.3 kB, 1.2 GB."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
-
-
-def print_matrix_plan(mplan: Any, stream: TextIO | None = None) -> None:
+def print_matrix_plan(mplan: MatrixPlan, stream: TextIO | None = None) -> None:
     """Every combination's plan of a matrix build, then the dry-run line."""
     stream = stream or sys.stdout
     for w in mplan.warnings:

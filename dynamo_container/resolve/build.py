@@ -174,7 +174,7 @@ def resolve_combination(
     target = _target(cfg, fw, warnings)
     trtllm = _trtllm(cfg, fw, arch, warnings)
     _check_options(cfg, fw, checkout, warnings)
-    names = _names(cfg)
+    names = values.image_names(cfg)
     warnings += builder.check(frontend, names, cfg.s.push)
     warnings += values.build_arg_warnings(cfg)
     if cfg.s.no_load and not frontend.buildx:
@@ -340,24 +340,28 @@ def _images(cfg: Config, variant: catalog.Variant, warnings: list[str]) -> Image
     s = cfg.s
     if not variant.runtime_image and values.given(cfg, "runtime_image", "runtime_image_tag"):
         warnings.append("framework none builds its runtime on the build base; --runtime-image* is ignored")
-    runtime = (s.runtime_image or variant.runtime_image) if variant.runtime_image else ""
-    runtime_tag = (s.runtime_image_tag or variant.runtime_tag) if variant.runtime_image else ""
+    d = catalog.image_defaults(variant)
+    runtime = (s.runtime_image or d["runtime_image"]) if variant.runtime_image else ""
+    runtime_tag = (s.runtime_image_tag or d["runtime_image_tag"]) if variant.runtime_image else ""
     return Images(
-        s.base_image or variant.build_image, s.base_image_tag or variant.build_tag, runtime, runtime_tag
+        s.base_image or d["base_image"], s.base_image_tag or d["base_image_tag"], runtime, runtime_tag
     )
 
 
 def _features(cfg: Config, fw: catalog.Framework) -> Features:
     s = cfg.s
 
-    def switch(value: bool | None, default: bool) -> bool:
-        return default if value is None else value
+    d = catalog.feature_defaults(fw)
+
+    def switch(name: str) -> bool:
+        value: bool | None = getattr(s, name)
+        return d[name] if value is None else value
 
     return Features(
-        kvbm=switch(s.enable_kvbm, fw.kvbm),
-        gpu_memory_service=switch(s.enable_gpu_memory_service, fw.gpu_memory_service),
-        media_nixl=switch(s.enable_media_nixl, fw.media),
-        media_ffmpeg=switch(s.enable_media_ffmpeg, fw.media),
+        kvbm=switch("enable_kvbm"),
+        gpu_memory_service=switch("enable_gpu_memory_service"),
+        media_nixl=switch("enable_media_nixl"),
+        media_ffmpeg=switch("enable_media_ffmpeg"),
     )
 
 
@@ -390,11 +394,6 @@ def _cache(cfg: Config) -> Cache:
                 f"{repo}:cache-<combination>-<step>",
             )
     return Cache(s.cache_from, s.cache_to, s.no_cache)
-
-
-def _names(cfg: Config) -> Names:
-    s = cfg.s
-    return Names(s.image_name, s.base_image_name, s.registry, s.tag.strip(), s.no_tag_latest)
 
 
 def _check_registry(req: BuildRequest) -> None:

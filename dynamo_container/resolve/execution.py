@@ -15,6 +15,7 @@ from dynamo_container.config import Config
 from dynamo_container.docker.engine import FrontendChoice, choose_frontend
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
+from dynamo_container.model.naming import Names
 from dynamo_container.resolve import values
 
 
@@ -39,8 +40,7 @@ class Execution:
     cache_to: tuple[str, ...]
     dev_image: str
     image: str  # `invoke efa`: the image the layer goes on
-    image_name: str
-    registry: str
+    names: Names  # the image names of the builds, for the hint of an image the engine lacks
 
     @property
     def choice(self) -> FrontendChoice:
@@ -91,8 +91,7 @@ def resolve_execution(
         cache_to=tuple(s.cache_to),
         dev_image=s.dev_image.strip(),
         image=s.image.strip(),
-        image_name=s.image_name,
-        registry=s.registry,
+        names=values.image_names(cfg),
     )
 
 

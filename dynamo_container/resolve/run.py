@@ -10,7 +10,7 @@ from pathlib import Path
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import grammar
-from dynamo_container.model.naming import Names, latest_image, suggest_build
+from dynamo_container.model.naming import latest_image, suggest_build
 from dynamo_container.model.secrets import looks_like_credential
 from dynamo_container.resolve import values
 from dynamo_container.resolve.build import Host
@@ -64,8 +64,7 @@ def default_image(cfg: Config) -> str:
     """The image a build of the configured framework, CUDA version and target tags `latest`."""
     fw = values.framework(cfg)
     variant = values.variant(cfg, fw)
-    names = Names(cfg.s.image_name, cfg.s.base_image_name, cfg.s.registry)
-    return latest_image(names, fw.name, variant.cuda, cfg.s.target.strip())
+    return latest_image(values.image_names(cfg), fw.name, variant.cuda, cfg.s.target.strip())
 
 
 def gpus_value(cfg: Config) -> str:
@@ -280,6 +279,6 @@ def resolve_run(cfg: Config, command: list[str], host: Host, environ: Mapping[st
         name=s.name.strip(),
         entrypoint=s.entrypoint,
         nixl_gds=s.use_nixl_gds,
-        image_hint=suggest_build(Names(s.image_name, registry=s.registry), image),
+        image_hint=suggest_build(values.image_names(cfg), image),
         warnings=tuple(warnings),
     )

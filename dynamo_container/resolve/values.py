@@ -13,7 +13,7 @@ from pathlib import Path
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog, grammar
-from dynamo_container.model.naming import split_ref
+from dynamo_container.model.naming import Names, split_ref
 from dynamo_container.model.references import (
     reference_problem,
     registry_problem,
@@ -283,6 +283,12 @@ def existing_path(cfg: Config, value: str, where: str, *, folder: bool = False) 
     if folder and not path.is_dir():
         raise ConfigError(f"{where} {shown} is not a folder", "name a folder")
     return path
+
+
+def image_names(cfg: Config) -> Names:
+    """The image names every tag, default image and hint derives from (--image-name, --registry, ...)."""
+    s = cfg.s
+    return Names(s.image_name, s.base_image_name, s.registry, s.tag.strip(), s.no_tag_latest)
 
 
 def given(cfg: Config, *names: str) -> bool:

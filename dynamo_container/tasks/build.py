@@ -10,6 +10,7 @@ from invoke.context import Context
 
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.plan.model import BuildPlan
 from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
@@ -70,10 +71,10 @@ def _show_or_run(job: Build, *, json: bool) -> None:
     if job.note:
         console.warn(job.note)
     if run.dry_run:
-        if hasattr(job.plan, "plans"):  # (a matrix plan; the matrix module stays unloaded for one build)
-            console.print_matrix_plan(job.plan)
-        else:
+        if isinstance(job.plan, BuildPlan):  # (the matrix module stays unloaded for one build)
             console.print_plan(job.plan)
+        else:
+            console.print_matrix_plan(job.plan)
         return
     pipeline.build(job)
 

@@ -8,6 +8,7 @@ from invoke.context import Context
 
 from dynamo_container.config import Config
 from dynamo_container.errors import DynamoError
+from dynamo_container.model.units import human_size
 from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, SettingsTask, settings_task
 
@@ -22,7 +23,7 @@ def summary(found: object, *, dry_run: bool) -> str:
     for kind in KINDS:
         items = found.of(kind)
         if items:
-            size = console.human_size(sum(item.bytes for item in items))
+            size = human_size(sum(item.bytes for item in items))
             plural = "s" if len(items) != 1 else ""
             note = ", shared layers free less" if kind == "image" else ""
             parts.append(f"{len(items)} {kind}{plural} ({size}{note})")

@@ -9,7 +9,7 @@ from invoke.context import Context
 
 from dynamo_container.config import Config, format_value
 from dynamo_container.config import env_example as example_text
-from dynamo_container.model import catalog, pins
+from dynamo_container.model import catalog
 from dynamo_container.model.secrets import SECRET_ENV_VARS
 from dynamo_container.report import console
 from dynamo_container.settings import specs
@@ -28,26 +28,7 @@ def derived_defaults(cfg: Config) -> dict[str, str]:
         return {}
     fw = catalog.framework(name)
     variant = catalog.find_variant(fw.name, s.cuda_version.strip() or fw.default_cuda)
-    out = {
-        "enable_kvbm": format_value(fw.kvbm),
-        "enable_gpu_memory_service": format_value(fw.gpu_memory_service),
-        "enable_media_nixl": format_value(fw.media),
-        "enable_media_ffmpeg": format_value(fw.media),
-        "cuda_version": fw.default_cuda,
-    }
-    if fw.name == "vllm":
-        out["vllm_max_jobs"] = str(pins.value("MAX_JOBS"))
-    if fw.name == "trtllm":
-        out["tensorrtllm_pip_wheel"] = catalog.TRTLLM_PIP_WHEEL
-        out["tensorrtllm_index_url"] = catalog.TRTLLM_INDEX_URL
-    if variant is not None:
-        out |= {
-            "base_image": variant.build_image,
-            "base_image_tag": variant.build_tag,
-            "runtime_image": variant.runtime_image,
-            "runtime_image_tag": variant.runtime_tag,
-        }
-    return out
+    return {k: format_value(v) for k, v in catalog.derived_defaults(fw, variant).items()}
 
 
 def config_rows(cfg: Config) -> list[dict[str, Any]]:

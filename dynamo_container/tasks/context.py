@@ -21,7 +21,7 @@ def print_report(report: ContextReport, limit: int) -> None:
     import sys
 
     from dynamo_container.buildcontext.context import size_warning
-    from dynamo_container.report.console import human_size
+    from dynamo_container.model.units import human_size
 
     out = sys.stdout
     ignore = f"{report.ignore_file} ({report.patterns} patterns)" if report.ignore_file else "none"

@@ -13,7 +13,7 @@ from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, sett
 
 DIFF = Extra(
     "diff",
-    "A receipt to compare (name like vllm-12.9-runtime, or a path); give it twice: --diff A --diff B, "
+    "A receipt to compare (name like vllm-cuda12.9-runtime, or a path); give it twice: --diff A --diff B, "
     "or --diff A,B.",
     list,
     [],

@@ -10,6 +10,7 @@ from invoke.context import Context
 
 from dynamo_container.config import Config
 from dynamo_container.errors import ConfigError
+from dynamo_container.model.units import human_size
 from dynamo_container.report import console
 from dynamo_container.tasks.cli import ENV_FILE, JSON, Extra, SettingsTask, settings_task
 
@@ -60,8 +61,7 @@ def run_install(cfg: Config, *, arch: str | None, dry_run: bool, json: bool = Fa
         return
     reports = f" ({result.version_output})" if result.version_output else ""
     print(
-        f"Downloaded {console.human_size(result.size)}, SHA-256 verified, "
-        f"installed {plan.destination}{reports}.",
+        f"Downloaded {human_size(result.size)}, SHA-256 verified, installed {plan.destination}{reports}.",
         flush=True,
     )
 

@@ -14,10 +14,10 @@ from dynamo_container.config import load_config
 from dynamo_container.model import catalog
 from dynamo_container.model.secrets import SECRET_ENV_VARS, looks_like_credential
 from dynamo_container.plan.model import BuildPlan
-from tests.helpers import PROJECT, make_repo, plan_of
+from tests.helpers import PROJECT, STANDIN_FAMILY, make_repo, plan_of
 
 REAL = PROJECT / "container"
-STANDIN = PROJECT / "tests/fixtures/container"
+STANDIN = STANDIN_FAMILY
 FILES = sorted(
     {catalog.BASE_DOCKERFILE, catalog.LOCAL_DEV_DOCKERFILE, catalog.EFA_DOCKERFILE}
     | {catalog.framework(f).dockerfile for f in catalog.FRAMEWORKS}

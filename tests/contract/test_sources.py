@@ -13,7 +13,7 @@ import pytest
 
 from dynamo_container.buildcontext.context import Matcher
 from dynamo_container.buildcontext.sources import DiskTree, ListedTree, check_family, matcher_for, missing
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, STANDIN_CHECKOUT, STANDIN_FAMILY
 
 REAL = PROJECT / "container"
 MANIFEST = PROJECT / "tests/fixtures/upstream/manifest-3b9b3f31c.txt"
@@ -56,7 +56,7 @@ def test_the_check_reads_the_tooling_context() -> None:
 
 
 def test_stand_in_family_reads_only_what_its_fake_checkout_has() -> None:
-    problems = check_family(PROJECT / "tests/fixtures/container", PROJECT / "tests/fixtures/stand-in/dynamo")
+    problems = check_family(STANDIN_FAMILY, STANDIN_CHECKOUT)
     assert not problems, "\n".join(map(str, problems))
 
 
@@ -70,4 +70,4 @@ def test_stand_in_reads_nothing_the_real_family_does_not() -> None:
             s.path.removeprefix("./").rstrip("/") for f in files for s in load(f).sources() if not s.context
         }
 
-    assert main_paths(PROJECT / "tests/fixtures/container") <= main_paths(REAL)
+    assert main_paths(STANDIN_FAMILY) <= main_paths(REAL)

@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, STANDIN_ENV_FILE, standin_profile
+from tests.helpers import STANDIN_CHECKOUT as STANDIN_CHECKOUT  # the stand-in Dynamo checkout it builds
+from tests.helpers import STANDIN_FAMILY as STANDIN_FAMILY  # the stand-in family (and `tooling` context)
 
 INVOKE = str(Path(sys.executable).parent / "invoke")
-STANDIN_BASE = "dynamo-standin-base:bookworm"
-STANDIN_ENV = "tests/fixtures/stand-in.env"
-# The stand-in family (also its `tooling` build context) and the stand-in Dynamo checkout it builds.
-STANDIN_FAMILY = PROJECT / "tests/fixtures/container"
-STANDIN_CHECKOUT = PROJECT / "tests/fixtures/stand-in/dynamo"
+_PROFILE = standin_profile()
+# the base image scripts/stand-in-base builds, as the profile names it
+STANDIN_BASE = f"{_PROFILE['DYNAMO_BASE_IMAGE']}:{_PROFILE['DYNAMO_BASE_IMAGE_TAG']}"
+STANDIN_ENV = str(STANDIN_ENV_FILE.relative_to(PROJECT))  # as users type it, from the project folder
 
 
 def _unavailable(reason: str) -> None:

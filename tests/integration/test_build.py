@@ -113,8 +113,8 @@ def test_a_failing_run_names_step_stage_and_instruction(names: Names, tmp_path: 
     assert "about to fail" in log.read_text()
     assert "Traceback" not in r.stderr
     # the failure has a receipt of its own; a good build's receipt would stay where it was
-    assert (logs / "receipts" / "vllm-12.9-runtime.failed.json").is_file()
-    assert not (logs / "receipts" / "vllm-12.9-runtime.json").exists()
+    assert (logs / "receipts" / "vllm-cuda12.9-runtime.failed.json").is_file()
+    assert not (logs / "receipts" / "vllm-cuda12.9-runtime.json").exists()
 
 
 def test_push_lands_in_the_registry_and_pulls_back(names: Names, docker_client: Any, registry: str) -> None:

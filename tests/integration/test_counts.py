@@ -26,15 +26,15 @@ def test_no_cache_counts_what_ran_and_a_matrix_counts_each_instruction_once(
 ) -> None:
     alone, matrix = tmp_path / "alone", tmp_path / "matrix"
     out = _build(names, alone, "--framework", "sglang", "--no-cache")
-    single = _counts(alone, "sglang-12.9-runtime")
+    single = _counts(alone, "sglang-cuda12.9-runtime")
     assert [cached for _, cached, _ in single] == [0, 0], single
     assert all(total > 0 for _, _, total in single)
     for _, _, total in single:
         assert f"{total} run, --no-cache" in out
     # two combinations at once share instructions BuildKit reports twice: still counted once each
     _build(names, matrix, "--framework", "vllm,sglang", "--jobs", "2", "--no-cache")
-    assert _counts(matrix, "sglang-12.9-runtime") == single
+    assert _counts(matrix, "sglang-cuda12.9-runtime") == single
     # a cached rebuild (docker runs every step: --force) counts every instruction cached
     _build(names, alone, "--framework", "sglang", "--force")
-    cached = _counts(alone, "sglang-12.9-runtime")
+    cached = _counts(alone, "sglang-cuda12.9-runtime")
     assert all(c == t and t >= n for (_, c, t), (_, _, n) in zip(cached, single, strict=True)), cached

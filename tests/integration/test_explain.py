@@ -42,7 +42,7 @@ def test_a_one_file_change_is_named_as_the_reason(names: Names, tmp_path: Path) 
     rebuilt = run("--progress", "quiet")
     assert "Step 1/2 base done in " in rebuilt
     assert "; ran because build context files: README.md changed" in rebuilt
-    receipt = json.loads((logs / "receipts" / "vllm-12.9-runtime.json").read_text())
+    receipt = json.loads((logs / "receipts" / "vllm-cuda12.9-runtime.json").read_text())
     assert receipt["steps"][0]["reason"] == "build context files: README.md changed"
     assert "README.md changed" in receipt["steps"][1]["reason"]
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import GIT_ENV, PROJECT, git
-from tests.integration.conftest import STANDIN_CHECKOUT, STANDIN_FAMILY, Names
+from tests.helpers import GIT_ENV, PROJECT, git, standin_profile
+from tests.integration.conftest import STANDIN_CHECKOUT, Names
 
 pytestmark = pytest.mark.integration
 
@@ -107,12 +107,9 @@ def test_a_real_stand_in_build_from_the_installed_tool(
     installed: Path, checkout: Path, names: Names, tmp_path: Path
 ) -> None:
     profile = tmp_path / "stand-in.env"
-    lines = [
-        line
-        for line in (PROJECT / "tests/fixtures/stand-in.env").read_text().splitlines()
-        if not line.startswith(("DYNAMO_CONTAINER_DIR=", "DYNAMO_CONTEXT="))
-    ]  # the checkout is the one the tool runs in; the family is this repository's stand-in
-    profile.write_text("\n".join([*lines, f"DYNAMO_CONTAINER_DIR={STANDIN_FAMILY}", ""]))
+    # the checkout is the one the tool runs in; the family is this repository's stand-in (absolute)
+    settings = {k: v for k, v in standin_profile().items() if k != "DYNAMO_CONTEXT"}
+    profile.write_text("".join(f'{k}="{v}"\n' for k, v in settings.items()))
     env = {**names.env(), "DYNAMO_LOG_DIR": str(tmp_path / "logs")}
     args = ["build", "--env-file", str(profile), "--framework", "vllm", "--target", "runtime"]
     _tool(installed, checkout, *args, env=env)

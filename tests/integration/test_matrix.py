@@ -34,8 +34,8 @@ def test_one_failing_combination_does_not_hide_the_other(
     assert r.stderr.strip() == "error: 1 of 2 combinations failed: sglang-cuda12.9"
     docker_client.images.get(f"{names.image}:latest-vllm-runtime")
     assert "sglang-breaks" in (logs / "sglang-cuda12.9" / "framework.log").read_text()
-    ok = json.loads((logs / "receipts" / "vllm-12.9-runtime.json").read_text())
-    bad = json.loads((logs / "receipts" / "sglang-12.9-runtime.failed.json").read_text())
+    ok = json.loads((logs / "receipts" / "vllm-cuda12.9-runtime.json").read_text())
+    bad = json.loads((logs / "receipts" / "sglang-cuda12.9-runtime.failed.json").read_text())
     assert ok["status"] == "built" and bad["status"] == "failed at step framework"
     tag = f"{names.image}:latest-vllm-runtime"
     assert ok["images"][tag] == docker_client.images.get(tag).id  # from BuildKit's metadata file
@@ -46,9 +46,9 @@ def test_one_failing_combination_does_not_hide_the_other(
     diff = invoke(
         "receipts",
         "--diff",
-        "vllm-12.9-runtime",
+        "vllm-cuda12.9-runtime",
         "--diff",
-        "sglang-12.9-runtime.failed",
+        "sglang-cuda12.9-runtime.failed",
         "--json",
         env={"DYNAMO_LOG_DIR": str(logs)},
     )
@@ -61,7 +61,7 @@ def test_single_build_writes_a_receipt(names: Names, tmp_path: Path) -> None:
     env = {**names.env(), "DYNAMO_LOG_DIR": str(logs), "HF_TOKEN": "hf_receipt_secret_value"}
     r = invoke("build", "--env-file", STANDIN_ENV, "--framework", "none", "--target", "runtime", env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
-    path = logs / "receipts" / f"none-{catalog.framework('none').default_cuda}-runtime.json"
+    path = logs / "receipts" / f"none-cuda{catalog.framework('none').default_cuda}-runtime.json"
     assert f"receipt: {path}" in r.stdout
     text = path.read_text()
     receipt = json.loads(text)

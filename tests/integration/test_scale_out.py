@@ -34,7 +34,7 @@ def pair(docker_client: Any) -> Iterator[dict[str, Engine]]:
 
 
 def _receipt(logs: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((logs / "receipts" / "vllm-12.9-runtime.json").read_text())
+    data: dict[str, Any] = json.loads((logs / "receipts" / "vllm-cuda12.9-runtime.json").read_text())
     return data
 
 

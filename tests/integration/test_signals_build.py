@@ -104,9 +104,9 @@ def test_sigterm_stops_the_build_records_it_and_exits_143(
     log = (folder / "image.log").read_text()
     assert f"slow-{names.token}" in log and log.splitlines()[-1] == STOP_LINE
     receipts = tmp_path / "logs" / "receipts"
-    failed = json.loads((receipts / "none-12.8-runtime.failed.json").read_text())
+    failed = json.loads((receipts / "none-cuda12.8-runtime.failed.json").read_text())
     assert failed["status"] == "terminated by SIGTERM"
-    assert not (receipts / "none-12.8-runtime.json").exists()
+    assert not (receipts / "none-cuda12.8-runtime.json").exists()
     assert not (folder / ".lock").exists()  # the folder is held without a lock file
     with pytest.raises(Exception):  # noqa: B017 - docker-py's ImageNotFound
         docker_client.images.get(f"{names.image}:latest-none-runtime")
@@ -122,4 +122,4 @@ def test_sigterm_stops_the_build_records_it_and_exits_143(
         env={**names.env(), "DYNAMO_LOG_DIR": str(tmp_path / "logs")},
     )
     assert again.returncode == 0, again.stderr
-    assert json.loads((receipts / "none-12.8-runtime.json").read_text())["status"] == "built"
+    assert json.loads((receipts / "none-cuda12.8-runtime.json").read_text())["status"] == "built"

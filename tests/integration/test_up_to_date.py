@@ -68,7 +68,7 @@ class Workspace:
         return self.steps(target), r
 
     def steps(self, target: str = "runtime") -> dict[str, bool]:
-        receipt = json.loads((self.logs / "receipts" / f"vllm-12.9-{target}.json").read_text())
+        receipt = json.loads((self.logs / "receipts" / f"vllm-cuda12.9-{target}.json").read_text())
         return {step["name"]: step["up_to_date"] for step in receipt["steps"]}
 
     def start(self, target: str = "runtime") -> subprocess.Popen[str]:

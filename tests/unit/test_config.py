@@ -172,3 +172,22 @@ def test_env_example_lists_every_setting_and_is_committed() -> None:
     assert (PROJECT / ".env.example").read_text() == text + "\n", (
         "run: invoke config --env-example > .env.example"
     )
+
+
+def test_the_stand_in_profile_helper_is_the_env_file_as_the_tool_reads_it(tmp_path: Path) -> None:
+    """tests.helpers.standin_profile, the one stand-in description of every test tier, says what
+    `--env-file tests/fixtures/stand-in.env` says (paths taken from the file's folder)."""
+    from dataclasses import asdict
+
+    from tests.helpers import STANDIN_CHECKOUT, STANDIN_ENV_FILE, STANDIN_FAMILY, standin_profile
+
+    profile = standin_profile()
+    from_file = load_config(PROJECT, environ={}, flags={}, env_file=str(STANDIN_ENV_FILE), cwd=tmp_path)
+    from_helper = load_config(PROJECT, environ=profile, flags={}, cwd=tmp_path)
+    assert asdict(from_helper.s) == asdict(from_file.s)
+    from_the_file = {
+        spec.env_key for spec in specs() if from_file.source(spec.name).startswith(f"{STANDIN_ENV_FILE}:")
+    }
+    assert from_the_file == set(profile)  # every line of the file, nothing else
+    assert profile["DYNAMO_CONTAINER_DIR"] == str(STANDIN_FAMILY)
+    assert profile["DYNAMO_CONTEXT"] == str(STANDIN_CHECKOUT)

@@ -18,12 +18,10 @@ from invoke.program import Program
 
 from dynamo_container.tasks import collection
 from dynamo_container.tasks.cli import CRASH_EXIT
-from tests.helpers import PROJECT, make_repo
+from tests.helpers import STANDIN_CHECKOUT, STANDIN_FAMILY, make_repo
 
-STANDIN = {
-    "DYNAMO_CONTAINER_DIR": str(PROJECT / "tests/fixtures/container"),
-    "DYNAMO_CONTEXT": str(PROJECT / "tests/fixtures/stand-in/dynamo"),
-}
+# the stand-in family and checkout only (not the whole profile): every other setting keeps its default
+STANDIN = {"DYNAMO_CONTAINER_DIR": str(STANDIN_FAMILY), "DYNAMO_CONTEXT": str(STANDIN_CHECKOUT)}
 TOKEN = "hf_" + "Ab1" * 12  # the shape of a Hugging Face token, not a real one
 ALL_TASKS = (
     "build",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,9 +25,8 @@ from dynamo_container.buildcontext.context import (
     walk,
 )
 from dynamo_container.errors import ConfigError
-from dynamo_container.report.console import human_size
 from dynamo_container.tasks import build as build_task
-from tests.helpers import PROJECT, config, execution
+from tests.helpers import PROJECT, config, execution, plan
 
 # ---------------------------------------------------------------------------------------------------
 # reading the file
@@ -500,13 +499,6 @@ def test_missing_context_is_an_error(tmp_path: Path) -> None:
         measure(tmp_path / "nope")
 
 
-@pytest.mark.parametrize(
-    ("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (196_640, "196.6 kB"), (2.5e9, "2.5 GB")]
-)
-def test_human_size(n: float, text: str) -> None:
-    assert human_size(n) == text
-
-
 def _report(nbytes: int, largest: tuple[FolderSize, ...] = ()) -> ContextReport:
     return ContextReport(Path("/ctx"), ".dockerignore", 3, nbytes, 1234, largest, 0.01)
 
@@ -530,25 +522,16 @@ def test_context_warn_mb_setting(repo: Path) -> None:
         config(repo, {"DYNAMO_CONTEXT_WARN_MB": "lots"})
 
 
-def test_warn_if_large(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_size_warnings(repo: Path) -> None:
     (repo / "blob").write_bytes(b"x" * 1_500_000)
     # a Dockerfile with no ignore file beside it: the checkout's own applies
     dockerfiles = [repo / "Dockerfile.vllm"]
-    context.warn_if_large(repo, dockerfiles, 1)
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "warning: build context" in err and "1.5 MB" in err
-    context.warn_if_large(repo, dockerfiles, 2)
-    assert capsys.readouterr().err == ""
+    (line,) = context.size_warnings(repo, dockerfiles, 1)
+    assert line.startswith("build context") and "1.5 MB" in line and "\n" not in line
+    assert context.size_warnings(repo, dockerfiles, 2) == []
     (repo / ".dockerignore").write_text("[\n")
-    context.warn_if_large(repo, dockerfiles, None)  # a bad pattern never blocks the build
-    assert "cannot measure the build context" in capsys.readouterr().err
-
-
-class _Plan:
-    warnings: tuple[str, ...] = ()
-    summary: tuple[tuple[str, str], ...] = ()
-    steps: tuple[Any, ...] = ()
-    run_hint = ""
+    (line,) = context.size_warnings(repo, dockerfiles, None)  # a bad pattern never blocks the build
+    assert line.startswith("cannot measure the build context")
 
 
 @pytest.mark.parametrize("dry_run", [True, False])
@@ -557,9 +540,9 @@ def test_build_measures_the_context_only_for_real_builds(
 ) -> None:
     calls: list[str] = []
     cfg = config(repo, dry_run=dry_run, container_dir=str(PROJECT / "container"))
-    job = pipeline.Build(_Plan(), execution(cfg))  # type: ignore[arg-type]
+    job = pipeline.Build(dataclasses.replace(plan(repo), steps=()), execution(cfg))  # nothing to run
     monkeypatch.setattr(pipeline, "build_plan", lambda cfg: job)
-    monkeypatch.setattr(context, "warn_if_large", lambda *args: calls.append("measure"))
+    monkeypatch.setattr(context, "size_warnings", lambda *args: calls.append("measure") or [])
     monkeypatch.setattr(pipeline, "execute", lambda job, eng: calls.append("build"))
     monkeypatch.setattr("dynamo_container.report.console.print_plan", lambda plan: calls.append("print"))
     build_task.run_build(cfg)
@@ -625,17 +608,14 @@ def test_docker_py_disagrees_with_buildkit(
     assert Matcher.from_text("\n".join(lines) + "\n").excluded(path) is buildkit_excludes
 
 
-def test_a_matrix_build_measures_each_frameworks_ignore_file(
-    repo: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_matrix_build_measures_each_frameworks_ignore_file(repo: Path) -> None:
     """One warning per distinct ignore file the steps filter the context with (no silent fallback)."""
     (repo / "blob").write_bytes(b"x" * 1_500_000)
     (repo / "Dockerfile.vllm.dockerignore").write_text("blob\n")  # vllm's steps do not send the blob
     dockerfiles = [repo / "Dockerfile.vllm", repo / "Dockerfile.sglang", repo / "Dockerfile.trtllm"]
     assert context.ignore_files(dockerfiles, repo) == [repo / "Dockerfile.vllm.dockerignore", None]
-    context.warn_if_large(repo, dockerfiles, 1)
-    err = capsys.readouterr().err
-    assert err.count("warning: build context") == 1 and "1.5 MB" in err
+    (line,) = context.size_warnings(repo, dockerfiles, 1)
+    assert line.startswith("build context") and "1.5 MB" in line
 
 
 def test_the_context_task_measures_one_framework(repo: Path) -> None:

@@ -14,10 +14,9 @@ import pytest
 from dynamo_container.buildcontext.locate import find_checkout, git_top, is_dynamo_checkout
 from dynamo_container.config import load_config
 from dynamo_container.errors import ConfigError
-from tests.helpers import PROJECT, git, make_repo, mark_checkout
+from tests.helpers import PROJECT, STANDIN_CHECKOUT, git, make_repo, mark_checkout
 
 SCRIPT = str(Path(sys.executable).parent / "dynamo-container")
-STANDIN_CHECKOUT = PROJECT / "tests/fixtures/stand-in/dynamo"
 
 
 def test_the_git_top_level_is_found_from_any_folder_inside(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from dynamo_container.buildkeys.keys import (
 )
 from dynamo_container.buildkeys.store import StatCache
 from dynamo_container.plan.model import Step
-from tests.helpers import PROJECT
+from tests.helpers import STANDIN_FAMILY
 
-STANDIN = PROJECT / "tests/fixtures/container"
+STANDIN = STANDIN_FAMILY
 
 
 def test_expansion_follows_dockerfile_rules() -> None:

@@ -13,7 +13,7 @@ from dynamo_container.checks.registries import (
     registries,
     registry_of,
 )
-from tests.helpers import PROJECT, plan
+from tests.helpers import plan, standin_profile
 
 NVCR = "nvcr.io/nvidia/cuda-dl-base:25.06-cuda12.9-devel-ubuntu24.04"
 
@@ -31,9 +31,7 @@ def test_the_real_family_pulls_these_images_for_vllm(repo: Path) -> None:
 
 
 def test_the_stand_in_family_pulls_only_its_local_base(repo: Path) -> None:
-    standin = {"base_image": "dynamo-standin-base", "runtime_image": "dynamo-standin-base"}
-    standin |= {"base_image_tag": "bookworm", "runtime_image_tag": "bookworm"}
-    steps = plan(repo, container_dir=str(PROJECT / "tests/fixtures/container"), **standin).steps
+    steps = plan(repo, standin_profile()).steps
     assert pulled_images(steps) == ["dynamo-standin-base:bookworm"]
 
 

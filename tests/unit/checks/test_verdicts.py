@@ -26,7 +26,7 @@ from dynamo_container.checks.verdicts import (
     is_standin,
 )
 from dynamo_container.errors import ConfigError, EngineError
-from tests.helpers import GB, PROJECT, config, context_report, git, make_repo
+from tests.helpers import GB, PROJECT, STANDIN_FAMILY, config, context_report, git, make_repo
 
 
 def test_cli() -> None:
@@ -107,7 +107,8 @@ def test_builder() -> None:
 
 def test_nvidia() -> None:
     assert check_nvidia(("runc", "nvidia")).status == "pass"
-    assert check_nvidia(("runc",), hook=True).status == "pass"
+    # a hook on this machine's PATH is no runtime of the engine: `--runtime nvidia` would be refused
+    assert check_nvidia(("runc",)).status == "warn"
     absent = check_nvidia(("io.containerd.runc.v2", "runc"))
     assert absent.status == "warn" and "--gpus none" in absent.detail
     assert "runtimes: io.containerd.runc.v2, runc" in absent.detail
@@ -120,7 +121,7 @@ def test_disk_table() -> None:
     assert disk_needed_gb("VLLM", False) == 40
     assert disk_needed_gb("trtllm", True) == 1
     assert (
-        is_standin(str(PROJECT / "tests/fixtures/container"))
+        is_standin(str(STANDIN_FAMILY))
         and not is_standin(str(PROJECT / "container"))
         and not is_standin(f"{PROJECT}/./container/")
     )
@@ -254,7 +255,7 @@ def test_config(repo: Path) -> None:
         f"framework sglang, CUDA 12.9, platform linux/amd64, Dockerfiles {PROJECT / 'container'}; "
         "env files read: .env"
     )
-    standin = config_check(repo, container_dir=str(PROJECT / "tests/fixtures/container"))
+    standin = config_check(repo, container_dir=str(STANDIN_FAMILY))
     assert "(stand-in)" in standin.detail
     assert config_check(repo, framework="tensorflow").status == "fail"
     cuda = config_check(repo, framework="trtllm", cuda_version="12.9")

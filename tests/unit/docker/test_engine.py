@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_container.docker.engine import explain_engine_error, ulimit_problems
+from dynamo_container.docker.engine import (
+    explain_engine_error,
+    has_nvidia_runtime,
+    runtimes_of,
+    ulimit_problems,
+)
 
 
 def test_engine_errors_are_explained() -> None:
@@ -45,3 +50,13 @@ def test_the_default_context_needs_no_cli_call(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("DOCKER_CONTEXT", "other")
     assert not engine._uses_default_context()
     engine.engine_url.cache_clear()
+
+
+def test_the_nvidia_runtime_is_what_docker_info_lists() -> None:
+    """One rule for doctor, smoke and `invoke run`: the engine's own Runtimes, never a program on PATH."""
+    info = {"Runtimes": {"runc": {"path": "runc"}, "nvidia": {"path": "nvidia-container-runtime"}}}
+    assert runtimes_of(info) == ("nvidia", "runc") and has_nvidia_runtime(runtimes_of(info))
+    plain = runtimes_of({"Runtimes": {"runc": {}, "io.containerd.runc.v2": {}}})
+    assert plain == ("io.containerd.runc.v2", "runc") and not has_nvidia_runtime(plain)
+    assert [runtimes_of(i) for i in ({}, {"Runtimes": None}, {"Runtimes": []})] == [(), (), ()]
+    assert not has_nvidia_runtime(("nvidia-legacy", "NVIDIA"))  # the name docker passes is exact

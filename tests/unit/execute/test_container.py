@@ -77,6 +77,10 @@ def test_gpus_need_the_nvidia_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/docker" if name == "docker" else None)
     with pytest.raises(EngineError, match=r"--gpus all needs the NVIDIA container runtime.*runtimes: runc"):
         check_engine(ENGINE, run_plan(gpus="all"))
+    # the hook on this process's PATH says nothing of the engine, whose runtimes alone decide
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    with pytest.raises(EngineError, match=r"--gpus all needs the NVIDIA container runtime"):
+        check_engine(ENGINE, run_plan(gpus="all"))
     check_engine(dataclasses.replace(ENGINE, runtimes=("runc", "nvidia")), run_plan(gpus="all"))
 
 

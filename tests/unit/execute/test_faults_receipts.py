@@ -141,7 +141,7 @@ LISTING_EDITS: list[tuple[str, dict[str, Any], str]] = [
 
 def test_the_listing_names_each_unreadable_file_and_lists_the_rest(tmp_path: Path) -> None:
     folder = receipts_dir(tmp_path)
-    put(folder, "vllm-12.9-runtime.json", GOOD)
+    put(folder, "vllm-cuda12.9-runtime.json", GOOD)
     put(folder, "edited-steps.json", {**GOOD, "steps": "gone"})  # a field the listing does not show
     expected = {}
     for name, content, reason in NOT_RECEIPTS:
@@ -151,7 +151,7 @@ def test_the_listing_names_each_unreadable_file_and_lists_the_rest(tmp_path: Pat
     for path in _odd_files(folder):
         expected[path] = "larger than 16 MB" if path.name == "huge.json" else "not a regular file"
     rows, warnings = list_receipts(tmp_path)
-    assert [r["name"] for r in rows] == ["edited-steps", "vllm-12.9-runtime"]
+    assert [r["name"] for r in rows] == ["edited-steps", "vllm-cuda12.9-runtime"]
     assert len(warnings) == len(expected)
     for path, reason in expected.items():
         (line,) = [w for w in warnings if w.startswith(f"{path} skipped: ")]

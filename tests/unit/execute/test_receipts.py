@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dynamo_container.execute.receipts import diff_receipts, receipt_name
+from dynamo_container.execute.receipts import diff_receipts
 from dynamo_container.model.secrets import redact
 
 
 def test_receipt_helpers() -> None:
-    assert receipt_name("vllm", "12.9", "") == "vllm-12.9-dev"
     assert redact({"a": ["x hf_secret y"], "b": "ok"}, ["hf_secret", "no"]) == {"a": ["x **** y"], "b": "ok"}
     a = {
         "framework": "vllm",
@@ -72,11 +71,30 @@ def test_a_failure_keeps_the_last_good_receipt_and_listing_skips_unreadable_file
     base = {"framework": "vllm", "cuda_version": "12.9", "target": "runtime", "version": "v1", "started": "t"}
     good = write_receipt(tmp_path, {**base, "status": "built", "seconds": 3})
     bad = write_receipt(tmp_path, {**base, "status": "failed at step framework", "seconds": 1})
-    assert good.name == "vllm-12.9-runtime.json" and bad.name == "vllm-12.9-runtime.failed.json"
+    assert good.name == "vllm-cuda12.9-runtime.json" and bad.name == "vllm-cuda12.9-runtime.failed.json"
     assert json.loads(good.read_text())["status"] == "built"
     (receipts_dir(tmp_path) / "truncated.json").write_text('{"status": "bu')
     (receipts_dir(tmp_path) / "binary.json").write_bytes(b"\xff\xfe\x00")
     rows, warnings = list_receipts(tmp_path)
-    assert [r["name"] for r in rows] == ["vllm-12.9-runtime.failed", "vllm-12.9-runtime"]
+    assert [r["name"] for r in rows] == ["vllm-cuda12.9-runtime.failed", "vllm-cuda12.9-runtime"]
     assert len(warnings) == 2 and all("not a readable receipt" in w for w in warnings)
     assert not list(receipts_dir(tmp_path).glob(".*.tmp"))  # written whole, then renamed
+
+
+def test_one_combination_has_one_name_in_logs_receipts_plans_and_bake(repo: Path, tmp_path: Path) -> None:
+    """`vllm-cuda12.9` everywhere: the log folder, the plan's key, the bake group, the receipt's name."""
+    from dynamo_container.execute.receipts import write_receipt
+    from dynamo_container.model import catalog
+    from dynamo_container.plan.bake import target_name, to_bake
+    from tests.helpers import mplan
+
+    assert catalog.build_name("vllm", "12.9", "") == "vllm-cuda12.9-dev"
+    m = mplan(repo, framework="vllm,sglang", target="runtime", log_dir=str(tmp_path / "logs"))
+    groups = to_bake(m)["group"]
+    for p in m.plans:
+        key = catalog.combination_key(p.framework, p.cuda)
+        assert p.key == key and key.startswith(f"{p.framework}-cuda")
+        assert {Path(s.log).parent.name for s in p.steps if s.log} == {key}
+        assert target_name(key) in groups
+        receipt = {"framework": p.framework, "cuda_version": p.cuda, "target": p.target, "status": "built"}
+        assert write_receipt(tmp_path, receipt).name == f"{key}-runtime.json"

@@ -139,3 +139,25 @@ def test_a_bake_dry_run_prints_the_one_bake_and_writes_nothing(repo: Path, tmp_p
     (step,) = json.loads(r.stdout)["steps"]
     assert step["argv"][:3] == ["docker", "buildx", "bake"] and str(logs / "dynamo.bake.json") in step["argv"]
     assert not logs.exists()
+
+
+def test_bake_takes_each_steps_cache_from_the_step_not_its_name(repo: Path) -> None:
+    """The planner decides which steps cache (Step.cache_from/cache_to); bake copies that, by step."""
+    import dataclasses
+
+    from dynamo_container.plan.matrix import MatrixPlan
+
+    m = mplan(repo, framework="vllm", target="local-dev", cache_from=("type=local,src=/c",))
+    (p,) = m.plans
+    for s in p.steps:  # the step's fields are what its argv carries
+        assert [s.argv[i + 1] for i, w in enumerate(s.argv) if w == "--cache-from"] == list(s.cache_from)
+    assert [bool(s.cache_from) for s in p.steps] == [True, True, False]  # base, framework; local-dev not
+    # swap the fields between steps and rename them all: bake follows the fields alone
+    fields = [(s.cache_from, s.cache_to) for s in p.steps][::-1]
+    swapped = tuple(
+        dataclasses.replace(s, name=f"step{i}", cache_from=f, cache_to=t)
+        for i, (s, (f, t)) in enumerate(zip(p.steps, fields, strict=True))
+    )
+    targets = to_bake(MatrixPlan((dataclasses.replace(p, steps=swapped),)))["target"]
+    got = [targets[f"vllm-cuda12_9-step{i}"].get("cache-from", []) for i in range(3)]
+    assert got == [[], list(p.steps[1].cache_from), list(p.steps[0].cache_from)]

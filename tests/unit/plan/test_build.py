@@ -10,7 +10,7 @@ import pytest
 from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
-from tests.helpers import PROJECT, git, make_repo, plan, wheel_dir
+from tests.helpers import PROJECT, STANDIN_FAMILY, git, make_repo, plan, wheel_dir
 
 
 def args_of(step) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -342,10 +342,10 @@ def test_build_contexts(repo: Path) -> None:
 
 
 def test_network_and_dockerfile_family(repo: Path) -> None:
-    p = plan(repo, build_network="host", container_dir=str(PROJECT / "tests/fixtures/container"))
+    p = plan(repo, build_network="host", container_dir=str(STANDIN_FAMILY))
     assert p.steps[0].argv[p.steps[0].argv.index("--network") + 1] == "host"
-    assert p.steps[1].dockerfile == str(PROJECT / "tests/fixtures/container/Dockerfile.vllm")
-    assert dict(p.steps[1].contexts)["tooling"] == str(PROJECT / "tests/fixtures/container")
+    assert p.steps[1].dockerfile == str(STANDIN_FAMILY / "Dockerfile.vllm")
+    assert dict(p.steps[1].contexts)["tooling"] == str(STANDIN_FAMILY)
     with pytest.raises(ConfigError, match="--container-dir nowhere: no such file or folder"):
         plan(repo, container_dir="nowhere")
 

@@ -57,3 +57,35 @@ def test_a_dry_run_ends_with_the_run_command_as_the_user_types_it(
     p = plan(repo, framework="sglang", target="runtime")
     console.print_plan(p, out)
     assert out.getvalue().rstrip().endswith(f"After a build, run it with: dynamo-container {p.run_hint}")
+
+
+def test_the_report_layer_takes_typed_plans_and_results() -> None:
+    """report.console and execute.receipts name the plan and result types, so strict mypy checks
+    every use: no parameter for a plan, a result or the engine is untyped or `Any`."""
+    import ast
+
+    from tests.helpers import PROJECT
+
+    typed = {"plan", "mplan", "plans", "results", "result", "engine"}
+    loose = []
+    for module in ("report/console.py", "execute/receipts.py"):
+        tree = ast.parse((PROJECT / "dynamo_container" / module).read_text())
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            for arg in fn.args.args + fn.args.kwonlyargs:
+                text = ast.unparse(arg.annotation) if arg.annotation else ""
+                if arg.arg in typed and (not text or "Any" in text):
+                    loose.append(f"{module} {fn.name}({arg.arg}: {text or 'untyped'})")
+    assert loose == []
+
+
+def test_every_plan_is_an_any_plan(repo: Path) -> None:
+    """plan.model.AnyPlan (what a task prints, runs or writes as --json) fits all four plans."""
+    from dynamo_container.plan.matrix import MatrixPlan
+    from dynamo_container.plan.model import AnyPlan, TaskPlan
+    from dynamo_container.plan.run import RunPlan
+
+    build = plan(repo, target="runtime")
+    run = RunPlan(("docker", "run", "--", "i"), "i", True, False, "", "", (), ())
+    for p in (build, MatrixPlan.of(build), TaskPlan(build.steps, build.summary), run):
+        assert isinstance(p, AnyPlan) and isinstance(p.to_json(), dict)
+        assert isinstance(p.warnings, tuple)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_container.errors import ConfigError
+from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
 from tests.helpers import request, wheel_dir
 
@@ -151,3 +152,43 @@ def test_remote_builder_needs_a_registry(repo: Path) -> None:
         request(repo, frontend=remote, target="runtime")
     # a base-only build feeds nothing: it can load locally
     assert request(repo, frontend=remote, target="base").base_only
+
+
+@pytest.mark.parametrize("variant", catalog.VARIANTS, ids=lambda v: v.key)
+def test_invoke_config_shows_the_defaults_a_build_resolves(repo: Path, variant: catalog.Variant) -> None:
+    """One table of derived defaults (catalog.derived_defaults): `invoke config` shows what resolve uses."""
+    from dynamo_container.tasks.config import config_rows
+    from tests.helpers import PROJECT, config
+
+    flags = {"framework": variant.framework, "cuda_version": variant.cuda, "target": "runtime"}
+    cfg = config(repo, container_dir=str(PROJECT / "container"), **flags)
+    shown = {r["key"]: r for r in config_rows(cfg)}
+    req = request(repo, **flags)
+    resolved = {
+        "DYNAMO_BASE_IMAGE": req.images.base_image,
+        "DYNAMO_BASE_IMAGE_TAG": req.images.base_tag,
+        "DYNAMO_RUNTIME_IMAGE": req.images.runtime_image,
+        "DYNAMO_RUNTIME_IMAGE_TAG": req.images.runtime_tag,
+        "DYNAMO_ENABLE_KVBM": "true" if req.features.kvbm else "false",
+        "DYNAMO_ENABLE_GPU_MEMORY_SERVICE": "true" if req.features.gpu_memory_service else "false",
+        "DYNAMO_ENABLE_MEDIA_NIXL": "true" if req.features.media_nixl else "false",
+        "DYNAMO_ENABLE_MEDIA_FFMPEG": "true" if req.features.media_ffmpeg else "false",
+    }
+    assert {k: shown[k]["value"] for k in resolved} == resolved
+    assert all(shown[k]["source"] == f"default (matrix: {variant.framework})" for k in resolved)
+    assert req.variant == variant and req.images.base_image  # every row has a build base
+
+
+def test_build_tags_and_the_run_image_derive_from_one_set_of_image_names(repo: Path) -> None:
+    """resolve.values.image_names: --image-name, --base-image-name, --registry, --tag in one place."""
+    from dynamo_container.resolve import values
+    from dynamo_container.resolve.run import default_image
+    from tests.helpers import PROJECT, config
+
+    flags = {"image_name": "team/dyn", "base_image_name": "team/dyn-base", "registry": "reg.example:5000"}
+    cfg = config(repo, container_dir=str(PROJECT / "container"), target="runtime", **flags)
+    names = values.image_names(cfg)
+    assert request(repo, target="runtime", **flags).names == names
+    assert names.image_repo == "reg.example:5000/team/dyn"
+    assert names.base_repo == "reg.example:5000/team/dyn-base"
+    assert default_image(cfg) == "reg.example:5000/team/dyn:latest-vllm-runtime"
