@@ -74,8 +74,8 @@ def test_the_package_map_names_every_part() -> None:
 
 
 # Modules whose tests live in a file named for what they test together (each file checked to import
-# the module): the Dockerfile parser on the real Dockerfiles, the resolve modules beside the planner
-# tests that feed them, the stores through their faults.
+# the module): the Dockerfile parser and the source manifests on the real Dockerfiles, the stores
+# and log folders through their faults, multi-platform requests beside the plans they make.
 HOMES = {
     "buildcontext/dockerfiles.py": "tests/contract/test_dockerfiles.py",
     "buildcontext/sources.py": "tests/contract/test_sources.py",
@@ -85,11 +85,7 @@ HOMES = {
     "execute/logfolders.py": "tests/unit/execute/test_faults_leftovers.py",
     "model/pins.py": "tests/contract/test_pins.py",
     "report/board.py": "tests/unit/report/test_views.py",
-    "resolve/efa.py": "tests/unit/plan/test_efa.py",
     "resolve/platforms.py": "tests/unit/plan/test_platforms.py",
-    "resolve/run.py": "tests/unit/plan/test_run.py",
-    "resolve/trtllm.py": "tests/unit/plan/test_wheel.py",
-    "resolve/values.py": "tests/unit/test_config.py",
     "settings.py": "tests/unit/test_config.py",
     "tools/sccache_stats.py": "tests/unit/tools/test_sccache.py",
 }

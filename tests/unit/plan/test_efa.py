@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from dynamo_container.errors import ConfigError
 from dynamo_container.model import catalog
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.efa import plan_efa
@@ -33,10 +30,3 @@ def test_efa_plan(tmp_path: Path) -> None:
     assert other.tags == ("img:latest-aws",) and other.target == "dev-aws"
     local = efa(tmp_path, "dynamo:latest-vllm-local-dev").steps[0]  # type: ignore[attr-defined]
     assert local.target == "runtime-aws"  # back to the remapped dynamo user
-
-
-def test_efa_refuses_what_it_cannot_plan(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--image: empty value"):
-        efa(tmp_path, " ")
-    with pytest.raises(ConfigError, match="unsupported platform 'linux/s390x'"):
-        efa(tmp_path, "img", platform="linux/s390x")

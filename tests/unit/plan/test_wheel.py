@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from dynamo_container.errors import ConfigError
 from dynamo_container.model.frontend import Frontend
 from dynamo_container.plan.wheel import plan_steps, source_steps, version_suffix, wheel_steps
-from dynamo_container.resolve.trtllm import WheelRequest, reusable, wheel_request
-from tests.helpers import config
+from dynamo_container.resolve.trtllm import WheelRequest
 
 
 def request(tmp_path: Path, **kw: object) -> WheelRequest:
@@ -29,19 +25,6 @@ def request(tmp_path: Path, **kw: object) -> WheelRequest:
 def test_version_suffix() -> None:
     assert version_suffix("31116825") == "+dev31116825"
     assert version_suffix("release/1.2-rc") == "+devrelease1.2rc"
-
-
-def test_reuse_needs_one_wheel_and_a_matching_commit(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    assert reusable(out, "amd64", "c1") == ""
-    (out / "tensorrt_llm-1.0-py3-none-any.whl").write_bytes(b"")
-    (out / "commit.txt").write_text("amd64_c1\n")
-    assert reusable(out, "amd64", "c1").startswith("tensorrt_llm-1.0-py3-none-any.whl")
-    assert reusable(out, "arm64", "c1") == "" and reusable(out, "amd64", "c2") == ""
-    assert plan_steps(request(tmp_path, reuse="yes"), Frontend(), tmp_path) == []
-    (out / "tensorrt_llm-2.0-py3-none-any.whl").write_bytes(b"")
-    assert reusable(out, "amd64", "c1") == ""  # two wheels: which one?
 
 
 def test_source_steps(tmp_path: Path) -> None:
@@ -83,11 +66,9 @@ def test_every_step_has_its_log(tmp_path: Path) -> None:
     assert steps and all(s.log == str(tmp_path / "logs" / f"{s.name}.log") for s in steps)
 
 
-def test_wheel_request_from_settings(tmp_path: Path) -> None:
-    req = wheel_request(config(tmp_path, platform="linux/arm64"), commit="abc", output_dir="w")
-    assert (req.arch, req.commit, req.output_dir) == ("arm64", "abc", tmp_path / "w")
-    assert wheel_request(config(tmp_path), commit="abc", arch="x86_64").arch == "amd64"
-    with pytest.raises(ConfigError, match="is not an architecture"):
-        wheel_request(config(tmp_path), commit="abc", arch="ppc64le")
-    with pytest.raises(ConfigError, match="commit is empty"):
-        wheel_request(config(tmp_path), commit=" ")
+def test_a_reusable_wheel_plans_no_steps(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tensorrt_llm-1.0-py3-none-any.whl").write_bytes(b"")
+    (out / "commit.txt").write_text("amd64_c1\n")
+    assert plan_steps(request(tmp_path, reuse="yes"), Frontend(), tmp_path) == []
