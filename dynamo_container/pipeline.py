@@ -90,7 +90,7 @@ def runner(run: Execution) -> StepRunner:
 def build(job: Build) -> list[StepResult] | list[Outcome]:
     """A real build: its log folders held, everything knowable checked, then the steps run."""
     from dynamo_container.buildcontext.sources import check_family, summary
-    from dynamo_container.execute.runner import log_folders
+    from dynamo_container.execute.logfolders import log_folders
 
     plan, run = job.plan, job.run
     names = sorted({Path(s.dockerfile).name for s in plan.steps if s.kind == "build" and s.dockerfile})
@@ -116,8 +116,8 @@ def bake_run(job: Build) -> TaskPlan:
 def execute_bake(job: Build, eng: Engine) -> list[StepResult]:
     """--executor bake: the checks of a build, the bake file written, then one bake and the pushes."""
     from dynamo_container.execute.build import execute_build
+    from dynamo_container.execute.logfolders import log_folders
     from dynamo_container.execute.preflight import check_bake
-    from dynamo_container.execute.runner import log_folders
     from dynamo_container.plan.bake import BAKE_FILE, bake_text, to_bake, write_bake
     from dynamo_container.plan.matrix import MatrixPlan
 
@@ -212,7 +212,7 @@ def efa_plan(cfg: Config) -> tuple[TaskPlan, Execution]:
 
 def execute_efa(plan: TaskPlan, run: Execution) -> list[StepResult]:
     from dynamo_container.execute.build import execute_build
-    from dynamo_container.execute.runner import log_folders
+    from dynamo_container.execute.logfolders import log_folders
     from dynamo_container.model.naming import suggest_build
 
     eng = engine(run)

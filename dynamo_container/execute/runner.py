@@ -22,21 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dynamo_container.docker.engine import Engine
-from dynamo_container.report import console
-
-if TYPE_CHECKING:
-    from dynamo_container.buildkeys.keys import BuildKeys
 from dynamo_container.docker.pullfail import pull_failure
 from dynamo_container.errors import ConfigError
 from dynamo_container.execute.logfolders import CHECK_SECONDS, StepLog, unwritable
-from dynamo_container.execute.logfolders import (
-    log_folders as log_folders,  # where pipeline takes it from
-)
 from dynamo_container.execute.progress import BuildProgress
 from dynamo_container.execute.signals import CTRL_C, Stop, held_signals, stop_of
 from dynamo_container.model.secrets import masker
 from dynamo_container.plan.model import Step
+from dynamo_container.report import console
 from dynamo_container.report.views import Display
+
+if TYPE_CHECKING:
+    from dynamo_container.buildkeys.keys import BuildKeys
 
 TAIL_LINES = 25
 
