@@ -17,12 +17,15 @@ from typing import Any
 import pytest
 
 from dynamo_container.buildkeys.keys import CACHE_NAME
+from dynamo_container.model import catalog
 from tests.helpers import PROJECT
 from tests.integration.conftest import INVOKE, STANDIN_ENV, Names, invoke
 from tests.integration.test_signals_build import docker_processes, family_with
 from tests.unit.execute.test_faults_disk import fill
 
-RECEIPT = "none-12.8-runtime"
+RECEIPT = catalog.build_name(
+    "none", catalog.framework("none").default_cuda, "runtime"
+)  # none-cuda12.8-runtime
 GOOD = {"status": "built", "version": "v-good", "started": "t", "seconds": 1, "note": "the last good build"}
 
 
