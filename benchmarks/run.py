@@ -46,8 +46,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dynamo_container.buildcontext.context import Matcher, human_size, measure, walk
+from dynamo_container.buildcontext.context import Matcher, measure, walk
 from dynamo_container.execute.progress import BuildProgress
+from dynamo_container.model import catalog
+from dynamo_container.model.units import human_size
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -463,7 +465,7 @@ class Bench:
     def up_to_date(self, plan: dict[str, Any], env: dict[str, str] | None = None) -> bool:
         """Did the last invoke build skip every step (its receipt says so)?"""
         logs = Path((env or self.env)["DYNAMO_LOG_DIR"])
-        name = f"{plan['framework']}-{plan['cuda_version']}-{plan['target'] or 'dev'}.json"
+        name = f"{catalog.build_name(plan['framework'], plan['cuda_version'], plan['target'])}.json"
         steps = json.loads((logs / "receipts" / name).read_text())["steps"]
         return bool(steps) and all(s.get("up_to_date") for s in steps)
 
