@@ -23,7 +23,7 @@ from dynamo_container.resolve import execution, values
 from dynamo_container.resolve.build import Host, resolve_build
 from dynamo_container.resolve.checkout import read_checkout
 from dynamo_container.resolve.execution import Execution, resolve_execution
-from dynamo_container.resolve.platforms import PlatformsRequest, is_multi_platform
+from dynamo_container.resolve.platforms import is_multi_platform
 
 # Matrix builds, the executors, `run` and `efa` are imported where they are used: a dry run of one
 # build loads none of them (each module of frozen dataclasses costs a millisecond or two to import).
@@ -62,17 +62,14 @@ def build_plan(cfg: Config) -> Build:
         from dynamo_container.resolve.matrix import resolve_matrix
 
         mreq = resolve_matrix(cfg, checkout, choice.frontend, host())
-        frameworks = [
-            req.first.framework if isinstance(req, PlatformsRequest) else req.framework
-            for req in mreq.requests
-        ]
+        frameworks = [req.framework for req in mreq.requests]
         return Build(plan_matrix(mreq), resolve_execution(cfg, choice, frameworks))
     if is_multi_platform(cfg):
         from dynamo_container.plan.platforms import plan_platforms
         from dynamo_container.resolve.platforms import resolve_platforms
 
         preq = resolve_platforms(cfg, checkout, choice.frontend, host())
-        return Build(plan_platforms(preq), resolve_execution(cfg, choice, [preq.first.framework]))
+        return Build(plan_platforms(preq), resolve_execution(cfg, choice, [preq.framework]))
     req = resolve_build(cfg, checkout, choice.frontend, host())
     return Build(plan_build(req), resolve_execution(cfg, choice, [req.framework]))
 

@@ -32,6 +32,11 @@ class PlatformsRequest:
     def first(self) -> BuildRequest:
         return self.requests[0]
 
+    @property
+    def framework(self) -> catalog.Framework:
+        """The combination's framework, the same in every platform's request (as a BuildRequest's)."""
+        return self.first.framework
+
 
 def is_multi_platform(cfg: Config) -> bool:
     return len([p for p in cfg.s.platform.split(",") if p.strip()]) > 1
